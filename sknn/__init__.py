@@ -1,0 +1,71 @@
+"""sknn: scikit-learn neural-network estimators with pluggable components.
+
+>>> from sknn import NNClassifier, list_optimizers
+>>> list_optimizers()
+['adagrad', 'adam', 'adamw', 'lbfgs', 'rmsprop', 'sgd']
+"""
+
+from . import activations, callbacks, initializers, losses, optimizers, schedules
+from ._base import Component, StopTraining
+from ._registry import REGISTRIES
+from .estimators import NNClassifier, NNRegressor
+
+__version__ = "0.1.0"
+
+register_activation = activations.register_activation
+register_loss = losses.register_loss
+register_optimizer = optimizers.register_optimizer
+register_schedule = schedules.register_schedule
+register_initializer = initializers.register_initializer
+register_callback = callbacks.register_callback
+
+
+def list_activations():
+    """Names of the available activations, plugins included."""
+    return REGISTRIES["activations"].names()
+
+
+def list_losses():
+    """Names of the available losses, plugins included."""
+    return REGISTRIES["losses"].names()
+
+
+def list_optimizers():
+    """Names of the available optimizers, plugins included."""
+    return REGISTRIES["optimizers"].names()
+
+
+def list_schedules():
+    """Names of the available learning-rate schedules, plugins included."""
+    return REGISTRIES["schedules"].names()
+
+
+def list_initializers():
+    """Names of the available weight initializers, plugins included."""
+    return REGISTRIES["initializers"].names()
+
+
+def list_callbacks():
+    """Names of the available callbacks, plugins included."""
+    return REGISTRIES["callbacks"].names()
+
+
+__all__ = [
+    "NNClassifier",
+    "NNRegressor",
+    "Component",
+    "StopTraining",
+    "register_activation",
+    "register_loss",
+    "register_optimizer",
+    "register_schedule",
+    "register_initializer",
+    "register_callback",
+    "list_activations",
+    "list_losses",
+    "list_optimizers",
+    "list_schedules",
+    "list_initializers",
+    "list_callbacks",
+    "__version__",
+]

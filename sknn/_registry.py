@@ -1,0 +1,135 @@
+"""One open registry per component kind, with lazy entry-point loading."""
+
+import importlib.metadata
+import inspect
+
+from sklearn.base import clone
+
+__all__ = ["Registry", "REGISTRIES"]
+
+
+class Registry:
+    """Names of one kind of component mapped to their classes.
+
+    Built-in components register themselves when their module is imported;
+    third-party packages add names through the entry-point group
+    ``sknn.<kind>`` (loaded lazily, on the first miss or listing) or in process
+    with :meth:`register`.
+
+    Parameters
+    ----------
+    kind : str
+        The plural kind name, e.g. ``"activations"``; also the last part of the
+        entry-point group.
+    base : type
+        The class every registered component must derive from.
+    """
+
+    def __init__(self, kind, base):
+        self.kind = kind
+        self.group = f"sknn.{kind}"
+        self.base = base
+        self._classes = {}
+        self._entry_points_loaded = False
+
+    def register(self, name):
+        """Return a class decorator that registers the class under ``name``."""
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"A {self.kind[:-1]} name must be a non-empty str.")
+
+        def decorator(cls):
+            self._check_class(cls, name)
+            self._classes[name] = cls
+            return cls
+
+        return decorator
+
+    def _check_class(self, cls, name, origin=""):
+        if not (isinstance(cls, type) and issubclass(cls, self.base)):
+            raise TypeError(
+                f"{self.kind[:-1].capitalize()} {name!r}{origin} must be a subclass "
+                f"of {self.base.__module__}.{self.base.__name__}, got {cls!r}."
+            )
+
+    def _load_entry_points(self):
+        if self._entry_points_loaded:
+            return
+        self._entry_points_loaded = True
+        for ep in importlib.metadata.entry_points(group=self.group):
+            if ep.name in self._classes:
+                continue
+            dist = getattr(ep.dist, "name", None) or "an unknown distribution"
+            origin = f" (entry point {ep.value!r} of {dist}, group {self.group!r})"
+            try:
+                cls = ep.load()
+            except Exception as exc:
+                self._entry_points_loaded = False
+                raise ImportError(
+                    f"Could not load the {self.kind[:-1]} plugin {ep.name!r}{origin}: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from exc
+            self._check_class(cls, ep.name, origin)
+            self._classes[ep.name] = cls
+
+    def names(self):
+        """Sorted names of every available component, plugins included."""
+        self._load_entry_points()
+        return sorted(self._classes)
+
+    def get(self, name):
+        """Return the class registered under ``name``."""
+        if name not in self._classes:
+            self._load_entry_points()
+        try:
+            return self._classes[name]
+        except KeyError:
+            raise ValueError(
+                f"Unknown {self.kind[:-1]} {name!r}. Available {self.kind}: "
+                f"{', '.join(self.names())}."
+            ) from None
+
+    def class_of(self, spec):
+        """The component class that ``spec`` names, is, or is an instance of."""
+        if isinstance(spec, str):
+            return self.get(spec)
+        if isinstance(spec, type):
+            return spec
+        return type(spec)
+
+    def resolve(self, spec, param):
+        """Turn ``spec`` into a fresh component instance.
+
+        Parameters
+        ----------
+        spec : str, component class or component instance
+            A registered name, a class (instantiated with its defaults) or an
+            instance (cloned, so the caller's object is never changed).
+        param : str
+            The estimator parameter being resolved, named in error messages.
+
+        Returns
+        -------
+        component : Component
+        """
+        if isinstance(spec, str):
+            try:
+                return self.get(spec)()
+            except ValueError as exc:
+                raise ValueError(f"{param}={spec!r}: {exc}") from None
+        if inspect.isclass(spec) and issubclass(spec, self.base):
+            return spec()
+        if isinstance(spec, self.base):
+            return clone(spec)
+        raise TypeError(
+            f"{param} must be a str naming a registered {self.kind[:-1]}, a "
+            f"{self.base.__name__} subclass or instance, got {spec!r}. "
+            f"Available {self.kind}: {', '.join(self.names())}."
+        )
+
+
+REGISTRIES = {}
+
+
+def _make_registry(kind, base):
+    REGISTRIES[kind] = Registry(kind, base)
+    return REGISTRIES[kind]

@@ -1,0 +1,177 @@
+"""Callbacks: hooks into the training loop.
+
+Callbacks passed to an estimator are cloned at the start of every ``fit``
+(the clones are in ``callbacks_``), so the user's objects never change; a
+clone may keep run-time state while training.
+
+Examples
+--------
+>>> from sklearn.datasets import load_iris
+>>> from sknn import NNClassifier
+>>> from sknn.callbacks import EarlyStopping
+>>> X, y = load_iris(return_X_y=True)
+>>> clf = NNClassifier(hidden_layer_sizes=(8,), max_iter=500, early_stopping=True,
+...                    callbacks=[EarlyStopping(patience=3)], random_state=0)
+>>> clf.fit(X, y).n_iter_ < 500
+True
+"""
+
+import sys
+
+import numpy as np
+
+from ._base import Component, StopTraining
+from ._registry import _make_registry
+
+__all__ = ["Callback", "EarlyStopping", "ProgressTable", "StopTraining"]
+
+
+class Callback(Component):
+    """Base class of callbacks; every hook does nothing by default.
+
+    To stop training from a hook, raise :class:`sknn.StopTraining`.
+    """
+
+    def on_train_begin(self, estimator, X=None, y=None):
+        """Called once at the start of ``fit``/``partial_fit``."""
+
+    def on_epoch_end(self, estimator, epoch, logs):
+        """Called after each epoch with the epoch's ``history_`` record.
+
+        Parameters
+        ----------
+        estimator : NNClassifier or NNRegressor
+            The estimator being trained; ``coefs_`` and ``intercepts_`` are
+            its live parameters.
+        epoch : int
+            One-based epoch number over the whole history.
+        logs : dict
+            The record just appended to ``estimator.history_``.
+        """
+
+    def on_train_end(self, estimator):
+        """Called once when training ends, however it ends."""
+
+
+registry = _make_registry("callbacks", Callback)
+register_callback = registry.register
+
+
+@register_callback("early_stopping")
+class EarlyStopping(Callback):
+    """Stop when a monitored value stops improving; optionally restore the best.
+
+    Parameters
+    ----------
+    monitor : str, default="valid_loss"
+        Key of the history record to watch. Falls back to ``"train_loss"``
+        when the record has no such key (no validation set).
+    patience : int, default=10
+        Epochs without improvement before stopping, >= 1.
+    min_delta : float, default=0.0
+        Minimum change that counts as an improvement, >= 0.
+    lower_is_better : bool or None, default=None
+        None infers it from the name: scores are higher-is-better, losses
+        lower-is-better.
+    restore_best : bool, default=True
+        Put back the parameters of the best epoch when training ends.
+    """
+
+    def __init__(
+        self,
+        monitor="valid_loss",
+        patience=10,
+        min_delta=0.0,
+        lower_is_better=None,
+        restore_best=True,
+    ):
+        self.monitor = monitor
+        self.patience = patience
+        self.min_delta = min_delta
+        self.lower_is_better = lower_is_better
+        self.restore_best = restore_best
+
+    def on_train_begin(self, estimator, X=None, y=None):
+        self.best_, self.best_epoch_, self.wait_ = None, None, 0
+        self._best_params = None
+
+    def on_epoch_end(self, estimator, epoch, logs):
+        key = self.monitor if self.monitor in logs else "train_loss"
+        value = logs[key]
+        lower = self.lower_is_better
+        if lower is None:
+            lower = "score" not in key
+        sign = 1 if lower else -1
+        if self.best_ is None or sign * (self.best_ - value) > self.min_delta:
+            self.best_, self.best_epoch_, self.wait_ = value, epoch, 0
+            if self.restore_best:
+                self._best_params = [
+                    p.copy() for p in estimator.coefs_ + estimator.intercepts_
+                ]
+            return
+        self.wait_ += 1
+        if self.wait_ >= self.patience:
+            raise StopTraining(
+                f"{key} did not improve by more than {self.min_delta} for "
+                f"{self.patience} epochs; best {self.best_:.6g} at epoch "
+                f"{self.best_epoch_}."
+            )
+
+    def on_train_end(self, estimator):
+        if self.restore_best and self._best_params is not None:
+            for live, best in zip(
+                estimator.coefs_ + estimator.intercepts_, self._best_params
+            ):
+                live[...] = best
+        self._best_params = None
+
+
+@register_callback("progress_table")
+class ProgressTable(Callback):
+    """Print one table row per epoch: the header once, then the values.
+
+    ``verbose=1`` on an estimator adds one of these.
+
+    Parameters
+    ----------
+    sink : callable or None, default=None
+        Receives each line; None prints to standard output and flushes.
+    """
+
+    # history key -> (column title, width, number format)
+    _columns = {
+        "epoch": ("epoch", 6, "d"),
+        "train_loss": ("train_loss", 12, ".6f"),
+        "valid_loss": ("valid_loss", 12, ".6f"),
+        "valid_score": ("valid_score", 12, ".6f"),
+        "learning_rate": ("lr", 10, ".3g"),
+        "duration": ("dur", 8, ".3f"),
+    }
+
+    def __init__(self, sink=None):
+        self.sink = sink
+
+    def _emit(self, line):
+        if self.sink is None:
+            print(line)
+            sys.stdout.flush()
+        else:
+            self.sink(line)
+
+    def on_train_begin(self, estimator, X=None, y=None):
+        self._keys = None
+
+    def on_epoch_end(self, estimator, epoch, logs):
+        if self._keys is None:
+            self._keys = [k for k in self._columns if k in logs]
+            titles = [f"{self._columns[k][0]:>{self._columns[k][1]}}" for k in self._keys]
+            self._emit("  ".join(titles))
+            self._emit("  ".join("-" * len(t) for t in titles))
+        cells = []
+        for key in self._keys:
+            _, width, fmt = self._columns[key]
+            value = logs.get(key)
+            finite = value is not None and np.isfinite(value)
+            text = format(value, fmt) if finite else str(value)
+            cells.append(f"{text:>{width}}")
+        self._emit("  ".join(cells))

@@ -1,0 +1,1052 @@
+"""NNClassifier and NNRegressor: the scikit-learn side of sknn.
+
+Everything that knows about scikit-learn lives here: input validation, label
+encoding, minibatches, validation splits, early stopping, callbacks and the
+fitted attributes. The arithmetic is in :mod:`sknn._engine`.
+"""
+
+import numbers
+import time
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from . import _engine
+from ._base import StopTraining
+from ._registry import REGISTRIES
+from .callbacks import Callback, ProgressTable
+
+__all__ = ["NNClassifier", "NNRegressor"]
+
+_DTYPES = (np.float64, np.float32)
+_SPARSE = ("csr", "csc")
+
+
+class _Spec:
+    """The estimator's parameters, checked and with components resolved."""
+
+
+def _is_real(x):
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _is_int(x):
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _check_number(name, value, *, low=None, high=None, low_open=False,
+                  high_open=False, integer=False, allow_inf=False):
+    """Raise TypeError/ValueError unless ``value`` is a number in the range."""
+    ok_type = _is_int(value) or (allow_inf and value == np.inf) if integer else _is_real(value)
+    kind = "an int" if integer else "a float"
+    if allow_inf:
+        kind += " or np.inf"
+    lo = "" if low is None else f"{'>' if low_open else '>='} {low}"
+    hi = "" if high is None else f"{'<' if high_open else '<='} {high}"
+    accepted = f"{kind} {' and '.join(s for s in (lo, hi) if s)}".strip()
+    if not ok_type:
+        raise TypeError(f"{name} must be {accepted}; got {value!r} of type {type(value).__name__}.")
+    bad = (
+        np.isnan(value)
+        or (low is not None and (value <= low if low_open else value < low))
+        or (high is not None and (value >= high if high_open else value > high))
+    )
+    if bad:
+        raise ValueError(f"{name} must be {accepted}; got {value!r}.")
+    return value
+
+
+def _check_bool(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}.")
+    return bool(value)
+
+
+def _check_sample_weight(sample_weight, n, dtype):
+    """Sample weights as a 1-D float array of length ``n``, or None."""
+    if sample_weight is None:
+        return None
+    if _is_real(sample_weight):
+        sw = np.full(n, sample_weight, dtype=dtype)
+    else:
+        try:
+            sw = np.asarray(sample_weight)
+        except Exception as exc:
+            raise TypeError(f"sample_weight must be array-like of numbers; {exc}") from exc
+        if sw.dtype.kind not in "biuf":
+            raise TypeError(
+                f"sample_weight must hold real numbers; got dtype {sw.dtype}."
+            )
+        if sw.ndim != 1 or sw.shape[0] != n:
+            raise ValueError(
+                f"sample_weight must have shape ({n},) to match X; got shape {sw.shape}."
+            )
+        sw = sw.astype(dtype)
+    if not np.isfinite(sw).all():
+        raise ValueError("sample_weight must be finite; it contains NaN or inf.")
+    if (sw < 0).any():
+        raise ValueError("sample_weight must be non-negative; it has negative values.")
+    if not sw.any():
+        raise ValueError("sample_weight must have at least one positive value; all are zero.")
+    return sw
+
+
+class _BaseNN(BaseEstimator):
+    """Shared parameters, training loop and prediction path."""
+
+    _default_loss = "squared_error"
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        loss="auto",
+        optimizer="adam",
+        learning_rate=1e-3,
+        lr_schedule="constant",
+        alpha=1e-4,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        weight_init="auto",
+        dropout=0.0,
+        callbacks=None,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.loss = loss
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.weight_init = weight_init
+        self.dropout = dropout
+        self.callbacks = callbacks
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    # ------------------------------------------------------------------ params
+    def _check_params(self):
+        """Validate every parameter and resolve the components (in ``fit``)."""
+        s = _Spec()
+        hls = self.hidden_layer_sizes
+        if _is_int(hls):
+            hls = (hls,)
+        if isinstance(hls, (str, bytes)) or not np.iterable(hls) or not all(
+            _is_int(h) for h in hls
+        ):
+            raise TypeError(
+                "hidden_layer_sizes must be an int or a sequence of ints (units "
+                f"per hidden layer); got {self.hidden_layer_sizes!r}."
+            )
+        if any(h < 1 for h in hls):
+            raise ValueError(
+                f"hidden_layer_sizes must contain only ints >= 1; got {self.hidden_layer_sizes!r}."
+            )
+        s.hidden = [int(h) for h in hls]
+        s.activation = REGISTRIES["activations"].resolve(self.activation, "activation")
+        loss = self._default_loss if _is_auto(self.loss) else self.loss
+        s.loss = None if loss is None else REGISTRIES["losses"].resolve(loss, "loss")
+        s.optimizer = REGISTRIES["optimizers"].resolve(self.optimizer, "optimizer")
+        s.schedule = REGISTRIES["schedules"].resolve(self.lr_schedule, "lr_schedule")
+        init = "glorot_uniform" if _is_auto(self.weight_init) else self.weight_init
+        s.initializer = REGISTRIES["initializers"].resolve(init, "weight_init")
+        _check_number("learning_rate", self.learning_rate, low=0, low_open=True)
+        _check_number("alpha", self.alpha, low=0)
+        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
+            if isinstance(self.batch_size, str):
+                raise ValueError(f"batch_size must be 'auto' or an int >= 1; got {self.batch_size!r}.")
+            _check_number("batch_size", self.batch_size, low=1, integer=True)
+        _check_number("max_iter", self.max_iter, low=1, integer=True)
+        _check_number("tol", self.tol, low=0)
+        _check_number("n_iter_no_change", self.n_iter_no_change, low=1, integer=True,
+                      allow_inf=True)
+        _check_bool("early_stopping", self.early_stopping)
+        _check_number("validation_fraction", self.validation_fraction, low=0, high=1,
+                      low_open=True, high_open=True)
+        _check_bool("shuffle", self.shuffle)
+        _check_number("dropout", self.dropout, low=0, high=1, high_open=True)
+        _check_bool("warm_start", self.warm_start)
+        if not (isinstance(self.verbose, (bool, np.bool_)) or _is_int(self.verbose)):
+            raise TypeError(f"verbose must be an int >= 0 or a bool; got {self.verbose!r}.")
+        if self.verbose < 0:
+            raise ValueError(f"verbose must be an int >= 0 or a bool; got {self.verbose!r}.")
+        callbacks = [] if self.callbacks is None else self.callbacks
+        if isinstance(callbacks, (str, Callback)) or not isinstance(callbacks, (list, tuple)):
+            raise TypeError(
+                "callbacks must be None or a list of Callback instances, classes or "
+                f"registered names; got {self.callbacks!r}."
+            )
+        s.callbacks = [REGISTRIES["callbacks"].resolve(cb, "callbacks") for cb in callbacks]
+        if self.verbose:
+            s.callbacks.append(ProgressTable())
+        if not s.optimizer.stochastic and self.dropout:
+            raise ValueError(
+                f"dropout={self.dropout!r} needs a stochastic optimizer; the "
+                f"full-batch optimizer {type(s.optimizer).__name__} cannot use it. "
+                "Set dropout=0.0 or choose e.g. optimizer='adam'."
+            )
+        base_lr = s.optimizer.learning_rate if "learning_rate" in s.optimizer.get_params() else None
+        s.base_lr = float(self.learning_rate if base_lr is None else base_lr)
+        return s
+
+    def _partial_fit_available(self):
+        try:
+            cls = REGISTRIES["optimizers"].class_of(self.optimizer)
+        except ValueError:
+            return True  # an unknown name: partial_fit will say so
+        if not getattr(cls, "stochastic", True):
+            raise AttributeError(
+                f"partial_fit is not available with the full-batch optimizer "
+                f"{cls.__name__}: it needs all the data at once. Use fit, or a "
+                "stochastic optimizer such as 'adam' or 'sgd'."
+            )
+        if self.early_stopping is True:
+            raise AttributeError(
+                "partial_fit is not available with early_stopping=True: it trains one "
+                "epoch per call and has no validation split. Use fit, or set "
+                "early_stopping=False."
+            )
+        return True
+
+    # --------------------------------------------------------------- training
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; CSR/CSC sparse matrices are used without densifying.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the objective; None weighs all equally.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def _fit(self, X, y, sample_weight, incremental, classes=None):
+        spec = self._check_params()
+        fitted = hasattr(self, "coefs_")
+        first = not fitted or not (incremental or self.warm_start)
+        X, Y, labels = self._validate_training_data(X, y, spec, first, incremental, classes)
+        sw = _check_sample_weight(sample_weight, X.shape[0], X.dtype)
+        sw = self._apply_class_weight(sw, labels, X.dtype)
+        spec.loss.check_target(Y)
+
+        if incremental and fitted and hasattr(self, "_rng"):
+            rng = self._rng  # partial_fit continues one random stream
+        else:
+            rng = check_random_state(self.random_state)
+        sizes = [X.shape[1], *spec.hidden, Y.shape[1]]
+        layout = _engine.Layout(sizes)
+        if first:
+            params = self._initialize(layout, spec, X.dtype, rng)
+        else:
+            params = self._resume(layout, spec, X.dtype)
+        self._activation, self._loss = spec.activation, spec.loss
+        if first or not hasattr(self, "optimizer_state_") or not (
+            isinstance(self.optimizer_state_, dict) and self._state_fits(params)
+        ):
+            self.optimizer_state_ = spec.optimizer.init(params)
+        net = _engine.Network(layout, params, spec.activation, spec.loss,
+                              alpha=float(self.alpha), dropout=float(self.dropout))
+        self._rng = rng
+
+        if not incremental or not hasattr(self, "callbacks_") or first:
+            self.callbacks_ = [clone(cb) for cb in spec.callbacks]
+            for cb in self.callbacks_:
+                cb.on_train_begin(self, X, y)
+        if not incremental:
+            self._no_improvement_count = 0
+        try:
+            if spec.optimizer.stochastic:
+                self._train_stochastic(net, spec, X, Y, sw, labels, rng, incremental)
+            else:
+                self._train_full_batch(net, spec, X, Y, sw, labels, rng)
+        finally:
+            if not incremental:
+                for cb in self.callbacks_:
+                    cb.on_train_end(self)
+        return self
+
+    def _state_fits(self, params):
+        arrays = [v for v in self.optimizer_state_.values() if isinstance(v, np.ndarray)]
+        return all(a.shape == params.shape for a in arrays)
+
+    def _initialize(self, layout, spec, dtype, rng):
+        params = np.empty(layout.n_params, dtype=dtype)
+        coefs, intercepts = layout.unpack(params)
+        act_name = self.activation if isinstance(self.activation, str) else None
+        for W, b in zip(coefs, intercepts):
+            spec.initializer(W, b, rng, act_name)
+        self.coefs_, self.intercepts_ = coefs, intercepts
+        self.n_layers_ = len(layout.sizes)
+        self.n_outputs_ = layout.sizes[-1]
+        self.out_activation_ = spec.loss.link
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.history_ = []
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        self._best_params = None
+        if self.early_stopping:
+            self.validation_scores_, self.best_validation_score_ = [], -np.inf
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = self.best_validation_score_ = None
+            self.best_loss_ = np.inf
+        return params
+
+    def _resume(self, layout, spec, dtype):
+        """The flat vector behind ``coefs_``/``intercepts_``, repacked if needed."""
+        shapes = [c.shape for c in self.coefs_]
+        if shapes != layout.coef_shapes:
+            raise ValueError(
+                "warm_start and partial_fit continue the fitted network, whose layer "
+                f"shapes are {shapes}; the current data and hidden_layer_sizes give "
+                f"{layout.coef_shapes}. Fit from scratch (warm_start=False) to change them."
+            )
+        params = layout.flat_of(self.coefs_, self.intercepts_)
+        if params is None or params.dtype != dtype:
+            params = layout.pack(self.coefs_, self.intercepts_, dtype)
+            self.coefs_, self.intercepts_ = layout.unpack(params)
+            state = getattr(self, "optimizer_state_", None)
+            if isinstance(state, dict):
+                for key, value in state.items():
+                    if isinstance(value, np.ndarray) and value.shape == params.shape:
+                        state[key] = value.astype(dtype, copy=False)
+        if self.validation_scores_ is None and self.early_stopping:
+            self.validation_scores_, self.best_validation_score_ = [], -np.inf
+        if self.best_loss_ is None and not self.early_stopping:
+            self.best_loss_ = np.inf
+        return params
+
+    def _batch_size(self, n):
+        if self.batch_size == "auto":
+            return min(200, n)
+        if self.batch_size > n:
+            warnings.warn(
+                f"batch_size={self.batch_size} is larger than the {n} training "
+                f"samples; using {n}.",
+                UserWarning,
+            )
+        return min(self.batch_size, n)
+
+    def _split_validation(self, X, Y, sw, labels, rng):
+        stratify = labels if self._stratify(labels) else None
+        arrays = [X, Y] + ([sw] if sw is not None else []) + ([labels] if labels is not None else [])
+        try:
+            parts = train_test_split(*arrays, random_state=rng,
+                                     test_size=self.validation_fraction, stratify=stratify)
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping=True could not split off a validation set "
+                f"(validation_fraction={self.validation_fraction}): {exc}"
+            ) from None
+        train, valid = parts[0::2], parts[1::2]
+        if valid[0].shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small for early_stopping "
+                f"({valid[0].shape[0]} sample). Increase validation_fraction or the "
+                "size of your dataset."
+            )
+
+        def unpack(p):
+            Xp, Yp, rest = p[0], p[1], list(p[2:])
+            swp = rest.pop(0) if sw is not None else None
+            lp = rest.pop(0) if labels is not None else None
+            return Xp, Yp, swp, lp
+
+        return unpack(train), unpack(valid)
+
+    def _stratify(self, labels):
+        return False
+
+    def _train_stochastic(self, net, spec, X, Y, sw, labels, rng, incremental):
+        valid = None
+        if self.early_stopping and not incremental:
+            (X, Y, sw, labels), valid = self._split_validation(X, Y, sw, labels, rng)
+        n = X.shape[0]
+        batch_size = self._batch_size(n)
+        order = np.arange(n)
+        params, grad, state = net.params, net.grad, self.optimizer_state_
+        epochs = 1 if incremental else self.max_iter
+        self.n_iter_ = 0
+        last_good = params.copy()
+        stopped = False
+        try:
+            for _ in range(epochs):
+                start_time = time.perf_counter()
+                lr = spec.schedule(spec.base_lr, len(self.history_), self.history_, self.max_iter)
+                if self.shuffle:
+                    perm = np.arange(n)
+                    rng.shuffle(perm)
+                    order = order[perm]
+                total = 0.0
+                for start in range(0, n, batch_size):
+                    stop = min(start + batch_size, n)
+                    if self.shuffle:
+                        idx = order[start:stop]
+                        Xb, Yb = net.gather(X, idx), Y[idx]
+                        swb = None if sw is None else sw[idx]
+                    else:
+                        Xb, Yb = X[start:stop], Y[start:stop]
+                        swb = None if sw is None else sw[start:stop]
+                    total += net.loss_grad(Xb, Yb, swb, rng) * (stop - start)
+                    spec.optimizer.step(params, grad, state, lr)
+                train_loss = total / n
+                if not (np.isfinite(train_loss) and np.isfinite(params).all()):
+                    params[:] = last_good
+                    self._warn_divergence(train_loss, lr)
+                    stopped = True
+                    break
+                last_good[:] = params
+                self.n_iter_ += 1
+                self.t_ += n
+                stopped = self._end_epoch(net, train_loss, lr, start_time, valid, rule="both")
+                if stopped and not incremental:
+                    break
+        except KeyboardInterrupt:
+            if not np.isfinite(params).all():
+                params[:] = last_good
+            warnings.warn(
+                f"Training interrupted by the user after {self.n_iter_} epochs; "
+                "keeping the weights reached so far.",
+                UserWarning,
+            )
+            stopped = True
+        self._finish(params, valid is not None)
+        if not incremental and not stopped and self.n_iter_ == self.max_iter:
+            warnings.warn(
+                f"Maximum iterations ({self.max_iter}) reached and the optimization "
+                "hasn't converged yet.",
+                ConvergenceWarning,
+            )
+
+    def _train_full_batch(self, net, spec, X, Y, sw, labels, rng):
+        valid = None
+        if self.early_stopping:
+            (X, Y, sw, labels), valid = self._split_validation(X, Y, sw, labels, rng)
+        self.n_iter_ = 0
+        clock = [time.perf_counter()]
+
+        def fun(params):
+            return net.loss_grad(X, Y, sw), net.grad
+
+        def callback(loss):
+            self.n_iter_ += 1
+            self.t_ += X.shape[0]
+            if self._end_epoch(net, loss, np.nan, clock[0], valid, rule="validation"):
+                raise StopIteration
+            clock[0] = time.perf_counter()
+
+        start = net.params.copy()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                result = spec.optimizer.minimize(fun, net.params, self.max_iter, self.tol, callback)
+        except KeyboardInterrupt:
+            warnings.warn(
+                f"Training interrupted by the user after {self.n_iter_} iterations; "
+                "keeping the weights reached so far.",
+                UserWarning,
+            )
+            result = None
+        if not np.isfinite(net.params).all():
+            net.params[:] = start if self._best_params is None else self._best_params
+            self._warn_divergence(np.nan, None)
+        elif result is not None:
+            self.loss_ = float(result.fun)
+            if result.status == 1 and self.n_iter_ >= self.max_iter:
+                warnings.warn(
+                    f"L-BFGS did not converge: {result.message}. Increase max_iter "
+                    "(or the optimizer's max_fun) or scale the data.",
+                    ConvergenceWarning,
+                )
+        self._finish(net.params, valid is not None)
+
+    def _warn_divergence(self, loss, lr):
+        epoch = len(self.history_) + 1
+        warnings.warn(
+            f"Training diverged at epoch {epoch} (training loss {loss}); stopped and "
+            "kept the last finite weights. Try a smaller learning_rate"
+            + (f" (was {lr:g})" if lr is not None else "")
+            + ", scaling the inputs (e.g. StandardScaler), or a larger alpha.",
+            UserWarning,
+        )
+        if not hasattr(self, "loss_"):
+            self.loss_ = np.nan
+
+    def _end_epoch(self, net, train_loss, lr, start_time, valid, rule):
+        """Record one epoch; return True when training should stop."""
+        record = {"epoch": len(self.history_) + 1, "train_loss": float(train_loss)}
+        if valid is not None:
+            record["valid_loss"], record["valid_score"] = self._evaluate(net, *valid)
+        record["learning_rate"] = float(lr)
+        record["duration"] = time.perf_counter() - start_time
+        self.history_.append(record)
+        self.loss_curve_.append(record["train_loss"])
+        self.loss_ = record["train_loss"]
+
+        if valid is not None:
+            score = record["valid_score"]
+            self.validation_scores_.append(score)
+            improved = score >= self.best_validation_score_ + self.tol
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_params = net.params.copy()
+        else:
+            improved = self.loss_ <= self.best_loss_ - self.tol
+            self.best_loss_ = min(self.best_loss_, self.loss_)
+        self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
+
+        stop = False
+        for cb in self.callbacks_:
+            try:
+                cb.on_epoch_end(self, record["epoch"], record)
+            except StopTraining as exc:
+                stop = True
+                if self.verbose:
+                    print(f"Stopping: {exc}")
+        if valid is None and rule == "validation":
+            return stop
+        if self._no_improvement_count > self.n_iter_no_change:
+            if self.verbose:
+                what = "Validation score" if valid is not None else "Training loss"
+                print(f"{what} did not improve more than tol={self.tol} for "
+                      f"{self.n_iter_no_change} consecutive epochs. Stopping.")
+            stop = True
+        return stop
+
+    def _finish(self, params, had_validation):
+        if had_validation and self._best_params is not None:
+            params[:] = self._best_params
+
+    def _evaluate(self, net, X, Y, sw, labels):
+        raw = _engine.forward(X, net.coefs, net.intercepts, net.activation)
+        per_sample = net.loss.loss(Y, raw)
+        loss = float(np.average(per_sample, weights=sw))
+        return loss, float(self._validation_score(raw, Y, sw, labels))
+
+    # ------------------------------------------------------------- prediction
+    def _raw(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, accept_sparse=_SPARSE, dtype=_DTYPES)
+        return _engine.forward(X, self.coefs_, self.intercepts_, self._activation)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _is_auto(value):
+    return isinstance(value, str) and value == "auto"
+
+
+_PARAMS_DOC = """
+    Parameters
+    ----------
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+        Units per hidden layer; ``()`` gives a network with no hidden layer.
+    activation : str, Activation class or instance, default="relu"
+        Hidden activation: a name from :func:`sknn.list_activations` ("identity",
+        "logistic", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu",
+        "softplus", "silu" and plugins) or a component.
+    loss : "auto", str, Loss class or instance, default="auto"
+        {loss_doc}
+    optimizer : str, Optimizer class or instance, default="adam"
+        "sgd", "adam", "adamw", "rmsprop", "adagrad", "lbfgs" or a component;
+        an instance's hyperparameters are tunable as ``optimizer__<name>``.
+    learning_rate : float, default=1e-3
+        Step size of string optimizers, and of optimizer instances whose own
+        ``learning_rate`` is None. Not used by "lbfgs".
+    lr_schedule : str, Schedule class or instance, default="constant"
+        How the step size changes per epoch: "constant", "invscaling", "step",
+        "exponential", "cosine", "plateau" or a component.
+    alpha : float, default=1e-4
+        L2 strength, scaled as in scikit-learn:
+        ``alpha * ||W||^2 / (2 * sum(sample_weight))`` per batch.
+    batch_size : int or "auto", default="auto"
+        Minibatch size; "auto" is ``min(200, n_samples)``.
+    max_iter : int, default=200
+        Maximum number of epochs (iterations for "lbfgs").
+    tol : float, default=1e-4
+        Minimum improvement of the training loss (or validation score with
+        ``early_stopping``) that resets the ``n_iter_no_change`` count; also
+        the gradient tolerance of "lbfgs".
+    n_iter_no_change : int, default=10
+        Epochs without improvement of at least ``tol`` before stopping.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified for
+        classifiers), score it after each epoch, stop when the score stops
+        improving and restore the best weights.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+    shuffle : bool, default=True
+        Reshuffle the samples at every epoch.
+    weight_init : "auto", str, Initializer class or instance, default="auto"
+        Weight initializer; "auto" is "glorot_uniform" with scikit-learn's
+        factor (2 for the logistic activation, 6 otherwise).
+    dropout : float, default=0.0
+        Probability of dropping each hidden unit during training.
+    callbacks : list of Callback, default=None
+        Hooks called during training; they are cloned at every fit into
+        ``callbacks_``. A callback can stop training by raising
+        :class:`sknn.StopTraining`.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialization, shuffling, validation split and dropout.
+        An int gives identical fits every time.
+    verbose : int, default=0
+        With 1 or more, print a table row per epoch.
+    warm_start : bool, default=False
+        Continue from the fitted weights and optimizer state when ``fit`` is
+        called again."""
+
+_ATTRS_DOC = """
+    Attributes
+    ----------
+    coefs_ : list of ndarray of shape (fan_in, fan_out)
+        Weight matrices, one per layer. Live views of the parameters: writing
+        into them changes predictions.
+    intercepts_ : list of ndarray of shape (fan_out,)
+        Bias vectors, one per layer.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of output units.
+    out_activation_ : str
+        The output link: "identity", "logistic", "softmax" or "exp".
+    loss_ : float
+        The objective (data loss plus L2 term) at the last epoch.
+    loss_curve_ : list of float
+        ``loss_`` after each epoch.
+    best_loss_ : float or None
+        Lowest ``loss_`` seen; None with ``early_stopping``.
+    validation_scores_ : list of float or None
+        Score on the validation set after each epoch; None without
+        ``early_stopping``.
+    best_validation_score_ : float or None
+        Best validation score; None without ``early_stopping``.
+    n_iter_ : int
+        Epochs run by the last call to ``fit`` or ``partial_fit``.
+    t_ : int
+        Training samples seen over all calls.
+    history_ : list of dict
+        One record per epoch: ``epoch``, ``train_loss``, ``valid_loss`` and
+        ``valid_score`` (with a validation set; ``valid_loss`` is the data loss
+        without the L2 term), ``learning_rate`` and ``duration`` in seconds.
+    optimizer_state_ : dict
+        The optimizer's state (moments, step count), used to resume.
+    callbacks_ : list of Callback
+        The clones of ``callbacks`` used in the last fit.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when ``X`` had string column names."""
+
+
+class NNClassifier(ClassifierMixin, _BaseNN):
+    __doc__ = (
+        """Multilayer perceptron classifier with pluggable components.
+
+    Binary, multiclass and multilabel classification with a NumPy engine; the
+    parameters follow :class:`sklearn.neural_network.MLPClassifier` where the
+    meaning is the same.
+"""
+        + _PARAMS_DOC.format(
+            loss_doc='"auto" uses "binary_log_loss" (logistic outputs) for binary '
+            'and multilabel targets and "log_loss" (softmax) for multiclass.'
+        )
+        + """
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``; "balanced"
+        uses ``n_samples / (n_classes * np.bincount(y))``.
+"""
+        + _ATTRS_DOC
+        + """
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+    See Also
+    --------
+    NNRegressor : The regressor.
+    sklearn.neural_network.MLPClassifier : scikit-learn's MLP.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sknn import NNClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), NNClassifier(max_iter=300, random_state=0))
+    >>> clf.fit(X, y).score(X, y) > 0.95
+    True
+    """
+    )
+
+    _default_loss = None
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        loss="auto",
+        optimizer="adam",
+        learning_rate=1e-3,
+        lr_schedule="constant",
+        alpha=1e-4,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        weight_init="auto",
+        dropout=0.0,
+        callbacks=None,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        class_weight=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes, activation, loss=loss, optimizer=optimizer,
+            learning_rate=learning_rate, lr_schedule=lr_schedule, alpha=alpha,
+            batch_size=batch_size, max_iter=max_iter, tol=tol,
+            n_iter_no_change=n_iter_no_change, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, shuffle=shuffle,
+            weight_init=weight_init, dropout=dropout, callbacks=callbacks,
+            random_state=random_state, verbose=verbose, warm_start=warm_start,
+        )
+        self.class_weight = class_weight
+
+    @available_if(_BaseNN._partial_fit_available)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch on ``X`` and ``y``, continuing the last state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Class labels, or a label indicator matrix for multilabel.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes that will ever appear; required on the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _validate_training_data(self, X, y, spec, first, incremental, classes):
+        X, y = validate_data(self, X, y, accept_sparse=_SPARSE, multi_output=True,
+                             dtype=_DTYPES, reset=first)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if first:
+            lb = LabelBinarizer()
+            if incremental:
+                if classes is None:
+                    raise ValueError(
+                        "classes must be passed on the first call to partial_fit: "
+                        "the list of every class that may appear."
+                    )
+                lb.fit(y if y.ndim == 2 else np.asarray(classes))
+                unseen = np.setdiff1d(unique_labels(y), lb.classes_) if y.ndim == 1 else []
+                if len(unseen):
+                    raise ValueError(
+                        f"y has classes {list(unseen)} that are not in classes="
+                        f"{list(lb.classes_)}."
+                    )
+            else:
+                lb.fit(y)
+            self._label_binarizer = lb
+            self.classes_ = lb.classes_
+        else:
+            if incremental and classes is not None and not np.array_equal(
+                unique_labels(classes), self.classes_
+            ):
+                raise ValueError(
+                    f"classes={list(unique_labels(classes))} differs from the classes "
+                    f"of the first call to partial_fit, {list(self.classes_)}."
+                )
+            present = unique_labels(y)
+            if self.warm_start and not incremental:
+                if set(present) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same classes as "
+                        f"in the previous call to fit. Previously got {self.classes_}, "
+                        f"`y` has {present}"
+                    )
+            elif len(np.setdiff1d(present, self.classes_)):
+                raise ValueError(
+                    f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                    f"{self.classes_}. 'y' has {present}."
+                )
+        lb = self._label_binarizer
+        if lb.y_type_ not in ("binary", "multiclass", "multilabel-indicator"):
+            raise ValueError(f"Unsupported target type {lb.y_type_!r} for NNClassifier.")
+        if len(lb.classes_) < 2 and lb.y_type_ != "multilabel-indicator":
+            raise ValueError(
+                "NNClassifier needs samples of at least 2 classes in the data; got only "
+                f"one class: {lb.classes_[0]!r}."
+            )
+        if spec.loss is None:
+            name = "log_loss" if lb.y_type_ == "multiclass" else "binary_log_loss"
+            spec.loss = REGISTRIES["losses"].resolve(name, "loss")
+        if not spec.loss.classification:
+            raise ValueError(
+                f"loss={self.loss!r} is a regression loss; NNClassifier needs a "
+                "classification loss such as 'log_loss' or 'binary_log_loss'."
+            )
+        Y = lb.transform(y).astype(X.dtype)
+        if spec.loss.link == "softmax":
+            if lb.y_type_ == "multilabel-indicator":
+                raise ValueError(
+                    f"loss={self.loss!r} (softmax) cannot fit multilabel targets; "
+                    "use 'binary_log_loss'."
+                )
+            if Y.shape[1] == 1:
+                Y = np.hstack([1 - Y, Y])
+        elif lb.y_type_ == "multiclass" and spec.loss.link == "logistic":
+            raise ValueError(
+                f"loss={self.loss!r} (logistic outputs) needs binary or multilabel "
+                "targets; use 'log_loss' for multiclass."
+            )
+        labels = None if lb.y_type_ == "multilabel-indicator" else y
+        return X, Y, labels
+
+    def _stratify(self, labels):
+        return labels is not None
+
+    def _apply_class_weight(self, sw, labels, dtype):
+        if self.class_weight is None:
+            return sw
+        if not (isinstance(self.class_weight, dict) or _is_auto_like(self.class_weight)):
+            raise (TypeError if not isinstance(self.class_weight, str) else ValueError)(
+                "class_weight must be None, 'balanced' or a dict mapping classes to "
+                f"weights; got {self.class_weight!r}."
+            )
+        if labels is None:
+            raise ValueError("class_weight is not supported for multilabel targets.")
+        if isinstance(self.class_weight, dict):
+            unknown = [c for c in self.class_weight if c not in set(self.classes_)]
+            if unknown:
+                raise ValueError(
+                    f"class_weight names classes {unknown} that are not among the "
+                    f"classes {list(self.classes_)}."
+                )
+        cw = compute_sample_weight(self.class_weight, labels).astype(dtype)
+        return cw if sw is None else sw * cw
+
+    def _validation_score(self, raw, Y, sw, labels):
+        pred = self._labels_from_raw(raw)
+        return accuracy_score(labels, pred, sample_weight=sw)
+
+    def _proba_from_raw(self, raw):
+        p = self._loss.inverse_link(raw)
+        if self.out_activation_ == "softmax":
+            return p
+        eps = np.finfo(p.dtype).eps
+        np.clip(p, eps, 1 - eps, out=p)
+        if self._label_binarizer.y_type_ == "binary":
+            return np.hstack([1 - p, p])
+        return p
+
+    def _labels_from_raw(self, raw):
+        p = self._loss.inverse_link(raw)
+        if self._label_binarizer.y_type_ == "binary" and p.shape[1] == 2:
+            p = p[:, 1:]
+        return self._label_binarizer.inverse_transform(p)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Predicted labels (an indicator matrix for multilabel).
+        """
+        return self._labels_from_raw(self._raw(X))
+
+    def predict_proba(self, X):
+        """Class probabilities, strictly inside (0, 1) for logistic outputs.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, columns ordered as ``classes_``.
+        """
+        return self._proba_from_raw(self._raw(X))
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed stably.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        raw = self._raw(X)
+        if self.out_activation_ == "softmax":
+            return raw - _logsumexp_rows(raw)
+        return np.log(self._proba_from_raw(raw))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+def _logsumexp_rows(raw):
+    m = raw.max(axis=1, keepdims=True)
+    return m + np.log(np.exp(raw - m).sum(axis=1, keepdims=True))
+
+
+def _is_auto_like(value):
+    return isinstance(value, str) and value == "balanced"
+
+
+class NNRegressor(RegressorMixin, _BaseNN):
+    __doc__ = (
+        """Multilayer perceptron regressor with pluggable components.
+
+    Single- and multi-output regression with a NumPy engine; the parameters
+    follow :class:`sklearn.neural_network.MLPRegressor` where the meaning is the
+    same.
+"""
+        + _PARAMS_DOC.format(
+            loss_doc='"auto" uses "squared_error"; also "absolute_error", "huber", '
+            '"poisson" (log link, y >= 0) or any registered regression loss.'
+        )
+        + _ATTRS_DOC
+        + """
+
+    See Also
+    --------
+    NNClassifier : The classifier.
+    sklearn.neural_network.MLPRegressor : scikit-learn's MLP.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from sknn import NNRegressor
+    >>> X, y = make_regression(n_samples=200, n_features=5, noise=1, random_state=0)
+    >>> reg = NNRegressor(hidden_layer_sizes=(32,), learning_rate=0.01, max_iter=500,
+    ...                   random_state=0).fit(X, y)
+    >>> reg.score(X, y) > 0.95
+    True
+    """
+    )
+
+    @available_if(_BaseNN._partial_fit_available)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train for one epoch on ``X`` and ``y``, continuing the last state.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _validate_training_data(self, X, y, spec, first, incremental, classes):
+        X, y = validate_data(self, X, y, accept_sparse=_SPARSE, multi_output=True,
+                             y_numeric=True, dtype=_DTYPES, reset=first)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if spec.loss.classification:
+            raise ValueError(
+                f"loss={self.loss!r} is a classification loss; NNRegressor needs a "
+                "regression loss such as 'squared_error', 'absolute_error', 'huber' "
+                "or 'poisson'."
+            )
+        Y = np.asarray(y, dtype=X.dtype).reshape(len(y), -1)
+        if not np.isfinite(Y).all():
+            raise ValueError("y must be finite; it contains NaN or inf.")
+        return X, Y, None
+
+    def _apply_class_weight(self, sw, labels, dtype):
+        return sw
+
+    def _validation_score(self, raw, Y, sw, labels):
+        return r2_score(Y, self._loss.inverse_link(raw), sample_weight=sw)
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions (1-D when the network has one output).
+        """
+        pred = self._loss.inverse_link(self._raw(X))
+        return pred.ravel() if pred.shape[1] == 1 else pred

@@ -1,0 +1,330 @@
+"""Optimizers over one flat parameter vector.
+
+An optimizer is configuration only. :meth:`Optimizer.init` returns a state
+object (a dict of arrays and counters) that the estimator keeps as
+``optimizer_state_``; :meth:`Optimizer.step` updates the parameters and that
+state in place. The optimizer instance itself never changes, so it can be
+cloned, searched over and reused.
+
+Examples
+--------
+>>> import numpy as np
+>>> from sknn.optimizers import SGD
+>>> params = np.array([1.0, -2.0])
+>>> opt = SGD(momentum=0.0)
+>>> state = opt.init(params)
+>>> opt.step(params, 2 * params, state, learning_rate=0.25)  # gradient of |p|^2
+>>> params
+array([ 0.5, -1. ])
+"""
+
+import math
+
+import numpy as np
+import scipy.optimize
+from scipy.linalg import get_blas_funcs
+
+from ._base import Component
+from ._registry import _make_registry
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS"]
+
+
+class Optimizer(Component):
+    """Base class of optimizers.
+
+    A stochastic optimizer (``stochastic = True``) implements :meth:`init` and
+    :meth:`step` and is driven batch by batch by the estimator. A full-batch
+    optimizer (``stochastic = False``, e.g. :class:`LBFGS`) implements
+    :meth:`minimize` instead.
+
+    Parameters
+    ----------
+    learning_rate : float or None, default=None
+        Step size; None means "use the estimator's ``learning_rate``".
+    """
+
+    stochastic = True
+
+    def __init__(self, learning_rate=None):
+        self.learning_rate = learning_rate
+
+    def init(self, params):
+        """Return the initial state for a parameter vector like ``params``."""
+        return {"t": 0}
+
+    def step(self, params, grad, state, learning_rate):
+        """Update ``params`` and ``state`` in place from ``grad``.
+
+        Parameters
+        ----------
+        params : ndarray of shape (n_params,)
+            The flat parameter vector, updated in place.
+        grad : ndarray of shape (n_params,)
+            Gradient of the objective; the optimizer may overwrite it.
+        state : dict
+            The state returned by :meth:`init`, updated in place.
+        learning_rate : float
+            The step size for this step (the schedule's value).
+        """
+        raise NotImplementedError
+
+
+registry = _make_registry("optimizers", Optimizer)
+register_optimizer = registry.register
+
+
+def _axpy(x, y, a):
+    """``y += a * x`` in place, through BLAS (no temporary array)."""
+    get_blas_funcs("axpy", (x, y))(x, y, a=a)
+
+
+def _zeros(params):
+    return np.zeros_like(params)
+
+
+@register_optimizer("sgd")
+class SGD(Optimizer):
+    """Stochastic gradient descent with (Nesterov) momentum, as in scikit-learn.
+
+    ``velocity = momentum * velocity - lr * grad``; the update is ``velocity``,
+    or ``momentum * velocity - lr * grad`` with Nesterov momentum.
+
+    Parameters
+    ----------
+    learning_rate : float or None, default=None
+        Step size; None uses the estimator's ``learning_rate``.
+    momentum : float, default=0.9
+        Momentum in [0, 1).
+    nesterov : bool, default=True
+        Use Nesterov's momentum.
+    """
+
+    def __init__(self, learning_rate=None, momentum=0.9, nesterov=True):
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.nesterov = nesterov
+
+    def init(self, params):
+        return {"t": 0, "velocity": _zeros(params)}
+
+    def step(self, params, grad, state, learning_rate):
+        state["t"] += 1
+        mu = self.momentum
+        if mu == 0:
+            _axpy(grad, params, -learning_rate)
+            return
+        v = state["velocity"]
+        v *= mu
+        _axpy(grad, v, -learning_rate)
+        if self.nesterov:
+            _axpy(v, params, mu)
+            _axpy(grad, params, -learning_rate)
+        else:
+            params += v
+
+
+@register_optimizer("adam")
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015) with scikit-learn's bias correction.
+
+    Parameters
+    ----------
+    learning_rate : float or None, default=None
+        Step size; None uses the estimator's ``learning_rate``.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of the first and second moment estimates, in [0, 1).
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability.
+    """
+
+    def __init__(self, learning_rate=None, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+        self.learning_rate = learning_rate
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def init(self, params):
+        return {"t": 0, "m": _zeros(params), "v": _zeros(params)}
+
+    def step(self, params, grad, state, learning_rate):
+        state["t"] = t = state["t"] + 1
+        b1, b2, m, v = self.beta_1, self.beta_2, state["m"], state["v"]
+        # m = b1 m + (1 - b1) g  and  v = b2 v + (1 - b2) g^2, without temporaries.
+        m -= grad
+        m *= b1
+        m += grad
+        grad *= grad
+        v -= grad
+        v *= b2
+        v += grad
+        lr_t = learning_rate * math.sqrt(1 - b2**t) / (1 - b1**t)
+        # grad becomes the step: -lr_t * m / (sqrt(v) + eps)
+        np.sqrt(v, out=grad)
+        grad += self.epsilon
+        np.divide(m, grad, out=grad)
+        _axpy(grad, params, -lr_t)
+
+
+@register_optimizer("adamw")
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019).
+
+    Each step first shrinks every parameter by ``lr * weight_decay``, then takes
+    the Adam step.
+
+    Parameters
+    ----------
+    learning_rate : float or None, default=None
+        Step size; None uses the estimator's ``learning_rate``.
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of the moment estimates.
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability.
+    weight_decay : float, default=0.01
+        Decoupled decay rate, >= 0.
+    """
+
+    def __init__(
+        self,
+        learning_rate=None,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        weight_decay=0.01,
+    ):
+        super().__init__(learning_rate, beta_1, beta_2, epsilon)
+        self.weight_decay = weight_decay
+
+    def step(self, params, grad, state, learning_rate):
+        if self.weight_decay:
+            params *= 1 - learning_rate * self.weight_decay
+        super().step(params, grad, state, learning_rate)
+
+
+@register_optimizer("rmsprop")
+class RMSprop(Optimizer):
+    """RMSprop: steps scaled by a running root mean square of the gradient.
+
+    Parameters
+    ----------
+    learning_rate : float or None, default=None
+        Step size; None uses the estimator's ``learning_rate``.
+    rho : float, default=0.9
+        Decay rate of the squared-gradient average, in [0, 1).
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability.
+    """
+
+    def __init__(self, learning_rate=None, rho=0.9, epsilon=1e-8):
+        self.learning_rate = learning_rate
+        self.rho = rho
+        self.epsilon = epsilon
+
+    def init(self, params):
+        return {"t": 0, "v": _zeros(params)}
+
+    def step(self, params, grad, state, learning_rate):
+        state["t"] += 1
+        v = state["v"]
+        v *= self.rho
+        _axpy(grad * grad, v, 1 - self.rho)
+        _scaled_step(params, grad, v, self.epsilon, learning_rate)
+
+
+def _scaled_step(params, grad, v, epsilon, learning_rate):
+    """``params -= lr * grad / (sqrt(v) + eps)``, using ``grad`` as scratch."""
+    denom = np.sqrt(v)
+    denom += epsilon
+    grad /= denom
+    _axpy(grad, params, -learning_rate)
+
+
+@register_optimizer("adagrad")
+class Adagrad(Optimizer):
+    """Adagrad: steps scaled by the root of the summed squared gradients.
+
+    Parameters
+    ----------
+    learning_rate : float or None, default=None
+        Step size; None uses the estimator's ``learning_rate``.
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability.
+    """
+
+    def __init__(self, learning_rate=None, epsilon=1e-8):
+        self.learning_rate = learning_rate
+        self.epsilon = epsilon
+
+    def init(self, params):
+        return {"t": 0, "sum_sq": _zeros(params)}
+
+    def step(self, params, grad, state, learning_rate):
+        state["t"] += 1
+        s = state["sum_sq"]
+        _axpy(grad * grad, s, 1.0)
+        _scaled_step(params, grad, s, self.epsilon, learning_rate)
+
+
+@register_optimizer("lbfgs")
+class LBFGS(Optimizer):
+    """Full-batch L-BFGS-B (scipy) on the flat parameter vector.
+
+    The parameters keep their dtype: float32 models stay float32, scipy's
+    float64 iterate is copied into them at each evaluation.
+
+    Parameters
+    ----------
+    max_fun : int, default=15000
+        Maximum number of objective evaluations.
+    """
+
+    stochastic = False
+
+    def __init__(self, max_fun=15000):
+        self.max_fun = max_fun
+
+    def minimize(self, fun, params, max_iter, tol, callback=None):
+        """Minimise ``fun`` from ``params``; ``params`` holds the result.
+
+        Parameters
+        ----------
+        fun : callable
+            ``fun(params) -> (loss, grad)``: the objective and its gradient at
+            the current content of ``params``.
+        params : ndarray of shape (n_params,)
+            Start point, overwritten in place with each iterate and finally
+            with the solution.
+        max_iter : int
+            Maximum number of iterations.
+        tol : float
+            Projected-gradient tolerance (scipy's ``gtol``).
+        callback : callable, optional
+            Called after each iteration with its loss; it may raise
+            ``StopIteration`` to end the minimisation.
+
+        Returns
+        -------
+        result : scipy.optimize.OptimizeResult
+        """
+
+        def fun_grad(x):
+            params[:] = x
+            loss, grad = fun(params)
+            return loss, grad.astype(np.float64)
+
+        def iteration_end(intermediate_result):
+            params[:] = intermediate_result.x
+            if callback is not None:
+                callback(float(intermediate_result.fun))
+
+        result = scipy.optimize.minimize(
+            fun_grad,
+            params.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            callback=iteration_end,
+            options={"maxiter": max_iter, "maxfun": self.max_fun, "gtol": tol},
+        )
+        params[:] = result.x
+        return result

@@ -13,7 +13,6 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
@@ -22,6 +21,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from . import _engine
+from ._sampling import KeyedUniforms, content_split, row_keys
 from ._base import StopTraining
 from ._registry import REGISTRIES
 from .callbacks import Callback, ProgressTable
@@ -275,6 +275,11 @@ class _BaseNN(BaseEstimator):
         else:
             params = self._resume(layout, spec, X.dtype)
         self._activation, self._loss = spec.activation, spec.loss
+        if (self.early_stopping or self.dropout) and not (
+            incremental and hasattr(self, "_salt")
+        ):
+            # Seeds the content-keyed validation split and dropout masks.
+            self._salt = int(rng.randint(2**62))
         if first or not hasattr(self, "optimizer_state_") or not (
             isinstance(self.optimizer_state_, dict) and self._state_fits(params)
         ):
@@ -320,6 +325,7 @@ class _BaseNN(BaseEstimator):
         self.loss_curve_ = []
         self._no_improvement_count = 0
         self._best_params = None
+        self._best_valid_loss = np.inf
         if self.early_stopping:
             self.validation_scores_, self.best_validation_score_ = [], -np.inf
             self.best_loss_ = None
@@ -348,6 +354,7 @@ class _BaseNN(BaseEstimator):
                         state[key] = value.astype(dtype, copy=False)
         if self.validation_scores_ is None and self.early_stopping:
             self.validation_scores_, self.best_validation_score_ = [], -np.inf
+            self._best_valid_loss = np.inf
         if self.best_loss_ is None and not self.early_stopping:
             self.best_loss_ = np.inf
         return params
@@ -363,40 +370,43 @@ class _BaseNN(BaseEstimator):
             )
         return min(self.batch_size, n)
 
-    def _split_validation(self, X, Y, sw, labels, rng):
-        stratify = labels if self._stratify(labels) else None
-        arrays = [X, Y] + ([sw] if sw is not None else []) + ([labels] if labels is not None else [])
-        try:
-            parts = train_test_split(*arrays, random_state=rng,
-                                     test_size=self.validation_fraction, stratify=stratify)
-        except ValueError as exc:
+    def _split_validation(self, X, Y, sw, labels, keys):
+        """Hold out about ``validation_fraction`` of the data, keyed by content."""
+        n = X.shape[0]
+        if n < 3:
             raise ValueError(
-                f"early_stopping=True could not split off a validation set "
-                f"(validation_fraction={self.validation_fraction}): {exc}"
-            ) from None
-        train, valid = parts[0::2], parts[1::2]
-        if valid[0].shape[0] < 2:
+                "early_stopping=True needs at least 3 samples (2 held out for "
+                f"validation); got {n} sample{'s' if n != 1 else ''}. Use more data or "
+                "set early_stopping=False."
+            )
+        weights = np.ones(n) if sw is None else sw
+        stratify = self._stratify(labels)
+        groups = labels if stratify else np.zeros(n)
+        n_groups = len(np.unique(groups[weights > 0]))
+        valid = content_split(keys, weights, groups, self.validation_fraction,
+                              min_take=1 if n_groups > 1 else 2)
+        if valid.sum() < 2:
             raise ValueError(
-                "The validation set is too small for early_stopping "
-                f"({valid[0].shape[0]} sample). Increase validation_fraction or the "
-                "size of your dataset."
+                "The validation set is too small for early_stopping: it would hold "
+                f"{int(valid.sum())} distinct sample(s) of positive weight. Increase "
+                "validation_fraction or the size of your dataset."
             )
 
-        def unpack(p):
-            Xp, Yp, rest = p[0], p[1], list(p[2:])
-            swp = rest.pop(0) if sw is not None else None
-            lp = rest.pop(0) if labels is not None else None
-            return Xp, Yp, swp, lp
+        def take(mask):
+            idx = np.flatnonzero(mask)
+            return tuple(None if a is None else a[idx] for a in (X, Y, sw, labels, keys))
 
-        return unpack(train), unpack(valid)
+        return take(~valid), take(valid)
 
     def _stratify(self, labels):
         return False
 
     def _train_stochastic(self, net, spec, X, Y, sw, labels, rng, incremental):
+        split = self.early_stopping and not incremental
+        keys = row_keys(X, self._salt) if split or self.dropout else None
         valid = None
-        if self.early_stopping and not incremental:
-            (X, Y, sw, labels), valid = self._split_validation(X, Y, sw, labels, rng)
+        if split:
+            (X, Y, sw, labels, keys), valid = self._split_validation(X, Y, sw, labels, keys)
         n = X.shape[0]
         batch_size = self._batch_size(n)
         order = np.arange(n)
@@ -414,16 +424,20 @@ class _BaseNN(BaseEstimator):
                     rng.shuffle(perm)
                     order = order[perm]
                 total = 0.0
+                epoch_salt = (self._salt + 7919 * len(self.history_)) if keys is not None else 0
+                noise = None
                 for start in range(0, n, batch_size):
                     stop = min(start + batch_size, n)
                     if self.shuffle:
                         idx = order[start:stop]
                         Xb, Yb = net.gather(X, idx), Y[idx]
-                        swb = None if sw is None else sw[idx]
                     else:
-                        Xb, Yb = X[start:stop], Y[start:stop]
-                        swb = None if sw is None else sw[start:stop]
-                    total += net.loss_grad(Xb, Yb, swb, rng) * (stop - start)
+                        idx = slice(start, stop)
+                        Xb, Yb = X[idx], Y[idx]
+                    swb = None if sw is None else sw[idx]
+                    if self.dropout:
+                        noise = KeyedUniforms(keys[idx], epoch_salt)
+                    total += net.loss_grad(Xb, Yb, swb, noise) * (stop - start)
                     spec.optimizer.step(params, grad, state, lr)
                 train_loss = total / n
                 if not (np.isfinite(train_loss) and np.isfinite(params).all()):
@@ -457,7 +471,8 @@ class _BaseNN(BaseEstimator):
     def _train_full_batch(self, net, spec, X, Y, sw, labels, rng):
         valid = None
         if self.early_stopping:
-            (X, Y, sw, labels), valid = self._split_validation(X, Y, sw, labels, rng)
+            keys = row_keys(X, self._salt)
+            (X, Y, sw, labels, _), valid = self._split_validation(X, Y, sw, labels, keys)
         self.n_iter_ = 0
         clock = [time.perf_counter()]
 
@@ -520,11 +535,18 @@ class _BaseNN(BaseEstimator):
         self.loss_ = record["train_loss"]
 
         if valid is not None:
-            score = record["valid_score"]
+            # Best = highest validation score, ties broken by lower validation loss
+            # (a small validation set's accuracy saturates long before training is
+            # done).
+            score, vloss = record["valid_score"], record["valid_loss"]
             self.validation_scores_.append(score)
-            improved = score >= self.best_validation_score_ + self.tol
-            if score > self.best_validation_score_:
-                self.best_validation_score_ = score
+            best_score = self.best_validation_score_
+            best_vloss = getattr(self, "_best_valid_loss", np.inf)
+            improved = score >= best_score + self.tol or (
+                score >= best_score and vloss <= best_vloss - self.tol
+            )
+            if score > best_score or (score >= best_score and vloss < best_vloss):
+                self.best_validation_score_, self._best_valid_loss = score, vloss
                 self._best_params = net.params.copy()
         else:
             improved = self.loss_ <= self.best_loss_ - self.tol
@@ -553,7 +575,7 @@ class _BaseNN(BaseEstimator):
         if had_validation and self._best_params is not None:
             params[:] = self._best_params
 
-    def _evaluate(self, net, X, Y, sw, labels):
+    def _evaluate(self, net, X, Y, sw, labels, keys=None):
         raw = _engine.forward(X, net.coefs, net.intercepts, net.activation)
         per_sample = net.loss.loss(Y, raw)
         loss = float(np.average(per_sample, weights=sw))
@@ -613,7 +635,8 @@ _PARAMS_DOC = """
         classifiers), score it after each epoch, stop when the score stops
         improving and restore the best weights.
     validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping.
+        Share of the training data held out for early stopping (at least 2
+        samples).
     shuffle : bool, default=True
         Reshuffle the samples at every epoch.
     weight_init : "auto", str, Initializer class or instance, default="auto"
@@ -881,12 +904,14 @@ class NNClassifier(ClassifierMixin, _BaseNN):
 
     def _validation_score(self, raw, Y, sw, labels):
         pred = self._labels_from_raw(raw)
-        return accuracy_score(labels, pred, sample_weight=sw)
+        truth = labels if labels is not None else Y.astype(int)
+        return accuracy_score(truth, pred, sample_weight=sw)
 
     def _proba_from_raw(self, raw):
         p = self._loss.inverse_link(raw)
         if self.out_activation_ == "softmax":
-            return p
+            # No exact zeros, so that predict_log_proba stays finite.
+            return np.maximum(p, np.finfo(p.dtype).tiny, out=p)
         eps = np.finfo(p.dtype).eps
         np.clip(p, eps, 1 - eps, out=p)
         if self._label_binarizer.y_type_ == "binary":
@@ -930,7 +955,7 @@ class NNClassifier(ClassifierMixin, _BaseNN):
         return self._proba_from_raw(self._raw(X))
 
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`, computed stably.
+        """Logarithm of :meth:`predict_proba` (always finite).
 
         Parameters
         ----------
@@ -941,20 +966,12 @@ class NNClassifier(ClassifierMixin, _BaseNN):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        raw = self._raw(X)
-        if self.out_activation_ == "softmax":
-            return raw - _logsumexp_rows(raw)
-        return np.log(self._proba_from_raw(raw))
+        return np.log(self.predict_proba(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
-
-
-def _logsumexp_rows(raw):
-    m = raw.max(axis=1, keepdims=True)
-    return m + np.log(np.exp(raw - m).sum(axis=1, keepdims=True))
 
 
 def _is_auto_like(value):
@@ -1048,5 +1065,6 @@ class NNRegressor(RegressorMixin, _BaseNN):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions (1-D when the network has one output).
         """
-        pred = self._loss.inverse_link(self._raw(X))
+        raw = self._raw(X)
+        pred = self._loss.inverse_link(raw)
         return pred.ravel() if pred.shape[1] == 1 else pred

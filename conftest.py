@@ -1,0 +1,6 @@
+"""Pytest configuration shared by the tests and the doctests."""
+
+import numpy as np
+
+# Stable reprs of NumPy scalars in doctests (0.5, not np.float64(0.5)).
+np.set_printoptions(legacy="1.25")

@@ -95,8 +95,8 @@ def content_split(keys, weights, groups, fraction, min_take=1):
     in key order, which is random for a random salt, until their summed
     weight reaches ``fraction`` of the group's weight. At least one key of a
     group with two or more positive-weight keys (``min_take`` if there are
-    enough) goes to validation and one stays for training. Rows of one key always go together; zero-weight rows
-    always stay in training.
+    enough) goes to validation and one stays for training. Rows of one key
+    always go together; zero-weight rows always stay in training.
 
     Parameters
     ----------

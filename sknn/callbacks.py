@@ -164,7 +164,9 @@ class ProgressTable(Callback):
     def on_epoch_end(self, estimator, epoch, logs):
         if self._keys is None:
             self._keys = [k for k in self._columns if k in logs]
-            titles = [f"{self._columns[k][0]:>{self._columns[k][1]}}" for k in self._keys]
+            titles = [
+                f"{self._columns[k][0]:>{self._columns[k][1]}}" for k in self._keys
+            ]
             self._emit("  ".join(titles))
             self._emit("  ".join("-" * len(t) for t in titles))
         cells = []

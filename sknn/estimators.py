@@ -21,9 +21,9 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from . import _engine
-from ._sampling import KeyedUniforms, content_split, row_keys
 from ._base import StopTraining
 from ._registry import REGISTRIES
+from ._sampling import KeyedUniforms, content_split, row_keys
 from .callbacks import Callback, ProgressTable
 
 __all__ = ["NNClassifier", "NNRegressor"]
@@ -44,10 +44,23 @@ def _is_int(x):
     return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
 
-def _check_number(name, value, *, low=None, high=None, low_open=False,
-                  high_open=False, integer=False, allow_inf=False):
+def _check_number(
+    name,
+    value,
+    *,
+    low=None,
+    high=None,
+    low_open=False,
+    high_open=False,
+    integer=False,
+    allow_inf=False,
+):
     """Raise TypeError/ValueError unless ``value`` is a number in the range."""
-    ok_type = _is_int(value) or (allow_inf and value == np.inf) if integer else _is_real(value)
+    ok_type = (
+        _is_int(value) or (allow_inf and value == np.inf)
+        if integer
+        else _is_real(value)
+    )
     kind = "an int" if integer else "a float"
     if allow_inf:
         kind += " or np.inf"
@@ -55,7 +68,9 @@ def _check_number(name, value, *, low=None, high=None, low_open=False,
     hi = "" if high is None else f"{'<' if high_open else '<='} {high}"
     accepted = f"{kind} {' and '.join(s for s in (lo, hi) if s)}".strip()
     if not ok_type:
-        raise TypeError(f"{name} must be {accepted}; got {value!r} of type {type(value).__name__}.")
+        raise TypeError(
+            f"{name} must be {accepted}; got {value!r} of type {type(value).__name__}."
+        )
     bad = (
         np.isnan(value)
         or (low is not None and (value <= low if low_open else value < low))
@@ -82,14 +97,17 @@ def _check_sample_weight(sample_weight, n, dtype):
         try:
             sw = np.asarray(sample_weight)
         except Exception as exc:
-            raise TypeError(f"sample_weight must be array-like of numbers; {exc}") from exc
+            raise TypeError(
+                f"sample_weight must be array-like of numbers; {exc}"
+            ) from exc
         if sw.dtype.kind not in "biuf":
             raise TypeError(
                 f"sample_weight must hold real numbers; got dtype {sw.dtype}."
             )
         if sw.ndim != 1 or sw.shape[0] != n:
             raise ValueError(
-                f"sample_weight must have shape ({n},) to match X; got shape {sw.shape}."
+                f"sample_weight must have shape ({n},) to match X; got shape "
+                f"{sw.shape}."
             )
         sw = sw.astype(dtype)
     if not np.isfinite(sw).all():
@@ -97,7 +115,9 @@ def _check_sample_weight(sample_weight, n, dtype):
     if (sw < 0).any():
         raise ValueError("sample_weight must be non-negative; it has negative values.")
     if not sw.any():
-        raise ValueError("sample_weight must have at least one positive value; all are zero.")
+        raise ValueError(
+            "sample_weight must have at least one positive value; all are zero."
+        )
     return sw
 
 
@@ -158,8 +178,10 @@ class _BaseNN(BaseEstimator):
         hls = self.hidden_layer_sizes
         if _is_int(hls):
             hls = (hls,)
-        if isinstance(hls, (str, bytes)) or not np.iterable(hls) or not all(
-            _is_int(h) for h in hls
+        if (
+            isinstance(hls, (str, bytes))
+            or not np.iterable(hls)
+            or not all(_is_int(h) for h in hls)
         ):
             raise TypeError(
                 "hidden_layer_sizes must be an int or a sequence of ints (units "
@@ -167,7 +189,8 @@ class _BaseNN(BaseEstimator):
             )
         if any(h < 1 for h in hls):
             raise ValueError(
-                f"hidden_layer_sizes must contain only ints >= 1; got {self.hidden_layer_sizes!r}."
+                "hidden_layer_sizes must contain only ints >= 1; got "
+                f"{self.hidden_layer_sizes!r}."
             )
         s.hidden = [int(h) for h in hls]
         s.activation = REGISTRIES["activations"].resolve(self.activation, "activation")
@@ -181,29 +204,51 @@ class _BaseNN(BaseEstimator):
         _check_number("alpha", self.alpha, low=0)
         if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
             if isinstance(self.batch_size, str):
-                raise ValueError(f"batch_size must be 'auto' or an int >= 1; got {self.batch_size!r}.")
+                raise ValueError(
+                    "batch_size must be 'auto' or an int >= 1; got "
+                    f"{self.batch_size!r}."
+                )
             _check_number("batch_size", self.batch_size, low=1, integer=True)
         _check_number("max_iter", self.max_iter, low=1, integer=True)
         _check_number("tol", self.tol, low=0)
-        _check_number("n_iter_no_change", self.n_iter_no_change, low=1, integer=True,
-                      allow_inf=True)
+        _check_number(
+            "n_iter_no_change",
+            self.n_iter_no_change,
+            low=1,
+            integer=True,
+            allow_inf=True,
+        )
         _check_bool("early_stopping", self.early_stopping)
-        _check_number("validation_fraction", self.validation_fraction, low=0, high=1,
-                      low_open=True, high_open=True)
+        _check_number(
+            "validation_fraction",
+            self.validation_fraction,
+            low=0,
+            high=1,
+            low_open=True,
+            high_open=True,
+        )
         _check_bool("shuffle", self.shuffle)
         _check_number("dropout", self.dropout, low=0, high=1, high_open=True)
         _check_bool("warm_start", self.warm_start)
         if not (isinstance(self.verbose, (bool, np.bool_)) or _is_int(self.verbose)):
-            raise TypeError(f"verbose must be an int >= 0 or a bool; got {self.verbose!r}.")
+            raise TypeError(
+                f"verbose must be an int >= 0 or a bool; got {self.verbose!r}."
+            )
         if self.verbose < 0:
-            raise ValueError(f"verbose must be an int >= 0 or a bool; got {self.verbose!r}.")
+            raise ValueError(
+                f"verbose must be an int >= 0 or a bool; got {self.verbose!r}."
+            )
         callbacks = [] if self.callbacks is None else self.callbacks
-        if isinstance(callbacks, (str, Callback)) or not isinstance(callbacks, (list, tuple)):
+        if isinstance(callbacks, (str, Callback)) or not isinstance(
+            callbacks, (list, tuple)
+        ):
             raise TypeError(
                 "callbacks must be None or a list of Callback instances, classes or "
                 f"registered names; got {self.callbacks!r}."
             )
-        s.callbacks = [REGISTRIES["callbacks"].resolve(cb, "callbacks") for cb in callbacks]
+        s.callbacks = [
+            REGISTRIES["callbacks"].resolve(cb, "callbacks") for cb in callbacks
+        ]
         if self.verbose:
             s.callbacks.append(ProgressTable())
         if not s.optimizer.stochastic and self.dropout:
@@ -212,7 +257,11 @@ class _BaseNN(BaseEstimator):
                 f"full-batch optimizer {type(s.optimizer).__name__} cannot use it. "
                 "Set dropout=0.0 or choose e.g. optimizer='adam'."
             )
-        base_lr = s.optimizer.learning_rate if "learning_rate" in s.optimizer.get_params() else None
+        base_lr = (
+            s.optimizer.learning_rate
+            if "learning_rate" in s.optimizer.get_params()
+            else None
+        )
         s.base_lr = float(self.learning_rate if base_lr is None else base_lr)
         return s
 
@@ -259,7 +308,9 @@ class _BaseNN(BaseEstimator):
         spec = self._check_params()
         fitted = hasattr(self, "coefs_")
         first = not fitted or not (incremental or self.warm_start)
-        X, Y, labels = self._validate_training_data(X, y, spec, first, incremental, classes)
+        X, Y, labels = self._validate_training_data(
+            X, y, spec, first, incremental, classes
+        )
         sw = _check_sample_weight(sample_weight, X.shape[0], X.dtype)
         sw = self._apply_class_weight(sw, labels, X.dtype)
         spec.loss.check_target(Y)
@@ -280,12 +331,22 @@ class _BaseNN(BaseEstimator):
         ):
             # Seeds the content-keyed validation split and dropout masks.
             self._salt = int(rng.randint(2**62))
-        if first or not hasattr(self, "optimizer_state_") or not (
-            isinstance(self.optimizer_state_, dict) and self._state_fits(params)
+        if (
+            first
+            or not hasattr(self, "optimizer_state_")
+            or not (
+                isinstance(self.optimizer_state_, dict) and self._state_fits(params)
+            )
         ):
             self.optimizer_state_ = spec.optimizer.init(params)
-        net = _engine.Network(layout, params, spec.activation, spec.loss,
-                              alpha=float(self.alpha), dropout=float(self.dropout))
+        net = _engine.Network(
+            layout,
+            params,
+            spec.activation,
+            spec.loss,
+            alpha=float(self.alpha),
+            dropout=float(self.dropout),
+        )
         self._rng = rng
 
         if not incremental or not hasattr(self, "callbacks_") or first:
@@ -306,7 +367,9 @@ class _BaseNN(BaseEstimator):
         return self
 
     def _state_fits(self, params):
-        arrays = [v for v in self.optimizer_state_.values() if isinstance(v, np.ndarray)]
+        arrays = [
+            v for v in self.optimizer_state_.values() if isinstance(v, np.ndarray)
+        ]
         return all(a.shape == params.shape for a in arrays)
 
     def _initialize(self, layout, spec, dtype, rng):
@@ -341,7 +404,8 @@ class _BaseNN(BaseEstimator):
             raise ValueError(
                 "warm_start and partial_fit continue the fitted network, whose layer "
                 f"shapes are {shapes}; the current data and hidden_layer_sizes give "
-                f"{layout.coef_shapes}. Fit from scratch (warm_start=False) to change them."
+                f"{layout.coef_shapes}. Fit from scratch (warm_start=False) to change "
+                "them."
             )
         params = layout.flat_of(self.coefs_, self.intercepts_)
         if params is None or params.dtype != dtype:
@@ -383,8 +447,13 @@ class _BaseNN(BaseEstimator):
         stratify = self._stratify(labels)
         groups = labels if stratify else np.zeros(n)
         n_groups = len(np.unique(groups[weights > 0]))
-        valid = content_split(keys, weights, groups, self.validation_fraction,
-                              min_take=1 if n_groups > 1 else 2)
+        valid = content_split(
+            keys,
+            weights,
+            groups,
+            self.validation_fraction,
+            min_take=1 if n_groups > 1 else 2,
+        )
         if valid.sum() < 2:
             raise ValueError(
                 "The validation set is too small for early_stopping: it would hold "
@@ -394,7 +463,9 @@ class _BaseNN(BaseEstimator):
 
         def take(mask):
             idx = np.flatnonzero(mask)
-            return tuple(None if a is None else a[idx] for a in (X, Y, sw, labels, keys))
+            return tuple(
+                None if a is None else a[idx] for a in (X, Y, sw, labels, keys)
+            )
 
         return take(~valid), take(valid)
 
@@ -406,7 +477,9 @@ class _BaseNN(BaseEstimator):
         keys = row_keys(X, self._salt) if split or self.dropout else None
         valid = None
         if split:
-            (X, Y, sw, labels, keys), valid = self._split_validation(X, Y, sw, labels, keys)
+            (X, Y, sw, labels, keys), valid = self._split_validation(
+                X, Y, sw, labels, keys
+            )
         n = X.shape[0]
         batch_size = self._batch_size(n)
         order = np.arange(n)
@@ -418,13 +491,17 @@ class _BaseNN(BaseEstimator):
         try:
             for _ in range(epochs):
                 start_time = time.perf_counter()
-                lr = spec.schedule(spec.base_lr, len(self.history_), self.history_, self.max_iter)
+                lr = spec.schedule(
+                    spec.base_lr, len(self.history_), self.history_, self.max_iter
+                )
                 if self.shuffle:
                     perm = np.arange(n)
                     rng.shuffle(perm)
                     order = order[perm]
                 total = 0.0
-                epoch_salt = (self._salt + 7919 * len(self.history_)) if keys is not None else 0
+                epoch_salt = (
+                    (self._salt + 7919 * len(self.history_)) if keys is not None else 0
+                )
                 noise = None
                 for start in range(0, n, batch_size):
                     stop = min(start + batch_size, n)
@@ -448,7 +525,9 @@ class _BaseNN(BaseEstimator):
                 last_good[:] = params
                 self.n_iter_ += 1
                 self.t_ += n
-                stopped = self._end_epoch(net, train_loss, lr, start_time, valid, rule="both")
+                stopped = self._end_epoch(
+                    net, train_loss, lr, start_time, valid, rule="both"
+                )
                 if stopped and not incremental:
                     break
         except KeyboardInterrupt:
@@ -472,7 +551,9 @@ class _BaseNN(BaseEstimator):
         valid = None
         if self.early_stopping:
             keys = row_keys(X, self._salt)
-            (X, Y, sw, labels, _), valid = self._split_validation(X, Y, sw, labels, keys)
+            (X, Y, sw, labels, _), valid = self._split_validation(
+                X, Y, sw, labels, keys
+            )
         self.n_iter_ = 0
         clock = [time.perf_counter()]
 
@@ -490,7 +571,9 @@ class _BaseNN(BaseEstimator):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                result = spec.optimizer.minimize(fun, net.params, self.max_iter, self.tol, callback)
+                result = spec.optimizer.minimize(
+                    fun, net.params, self.max_iter, self.tol, callback
+                )
         except KeyboardInterrupt:
             warnings.warn(
                 f"Training interrupted by the user after {self.n_iter_} iterations; "
@@ -566,8 +649,10 @@ class _BaseNN(BaseEstimator):
         if self._no_improvement_count > self.n_iter_no_change:
             if self.verbose:
                 what = "Validation score" if valid is not None else "Training loss"
-                print(f"{what} did not improve more than tol={self.tol} for "
-                      f"{self.n_iter_no_change} consecutive epochs. Stopping.")
+                print(
+                    f"{what} did not improve more than tol={self.tol} for "
+                    f"{self.n_iter_no_change} consecutive epochs. Stopping."
+                )
             stop = True
         return stop
 
@@ -734,7 +819,7 @@ class NNClassifier(ClassifierMixin, _BaseNN):
     >>> from sklearn.preprocessing import StandardScaler
     >>> from sknn import NNClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = make_pipeline(StandardScaler(), NNClassifier(max_iter=300, random_state=0))
+    >>> clf = make_pipeline(StandardScaler(), NNClassifier(random_state=0))
     >>> clf.fit(X, y).score(X, y) > 0.95
     True
     """
@@ -768,13 +853,26 @@ class NNClassifier(ClassifierMixin, _BaseNN):
         class_weight=None,
     ):
         super().__init__(
-            hidden_layer_sizes, activation, loss=loss, optimizer=optimizer,
-            learning_rate=learning_rate, lr_schedule=lr_schedule, alpha=alpha,
-            batch_size=batch_size, max_iter=max_iter, tol=tol,
-            n_iter_no_change=n_iter_no_change, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, shuffle=shuffle,
-            weight_init=weight_init, dropout=dropout, callbacks=callbacks,
-            random_state=random_state, verbose=verbose, warm_start=warm_start,
+            hidden_layer_sizes,
+            activation,
+            loss=loss,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            lr_schedule=lr_schedule,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            shuffle=shuffle,
+            weight_init=weight_init,
+            dropout=dropout,
+            callbacks=callbacks,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
         )
         self.class_weight = class_weight
 
@@ -801,8 +899,15 @@ class NNClassifier(ClassifierMixin, _BaseNN):
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _validate_training_data(self, X, y, spec, first, incremental, classes):
-        X, y = validate_data(self, X, y, accept_sparse=_SPARSE, multi_output=True,
-                             dtype=_DTYPES, reset=first)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=_SPARSE,
+            multi_output=True,
+            dtype=_DTYPES,
+            reset=first,
+        )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -815,7 +920,9 @@ class NNClassifier(ClassifierMixin, _BaseNN):
                         "the list of every class that may appear."
                     )
                 lb.fit(y if y.ndim == 2 else np.asarray(classes))
-                unseen = np.setdiff1d(unique_labels(y), lb.classes_) if y.ndim == 1 else []
+                unseen = (
+                    np.setdiff1d(unique_labels(y), lb.classes_) if y.ndim == 1 else []
+                )
                 if len(unseen):
                     raise ValueError(
                         f"y has classes {list(unseen)} that are not in classes="
@@ -826,8 +933,10 @@ class NNClassifier(ClassifierMixin, _BaseNN):
             self._label_binarizer = lb
             self.classes_ = lb.classes_
         else:
-            if incremental and classes is not None and not np.array_equal(
-                unique_labels(classes), self.classes_
+            if (
+                incremental
+                and classes is not None
+                and not np.array_equal(unique_labels(classes), self.classes_)
             ):
                 raise ValueError(
                     f"classes={list(unique_labels(classes))} differs from the classes "
@@ -848,10 +957,13 @@ class NNClassifier(ClassifierMixin, _BaseNN):
                 )
         lb = self._label_binarizer
         if lb.y_type_ not in ("binary", "multiclass", "multilabel-indicator"):
-            raise ValueError(f"Unsupported target type {lb.y_type_!r} for NNClassifier.")
+            raise ValueError(
+                f"Unsupported target type {lb.y_type_!r} for NNClassifier."
+            )
         if len(lb.classes_) < 2 and lb.y_type_ != "multilabel-indicator":
             raise ValueError(
-                "NNClassifier needs samples of at least 2 classes in the data; got only "
+                "NNClassifier needs samples of at least 2 classes in the data; got "
+                "only "
                 f"one class: {lb.classes_[0]!r}."
             )
         if spec.loss is None:
@@ -885,7 +997,9 @@ class NNClassifier(ClassifierMixin, _BaseNN):
     def _apply_class_weight(self, sw, labels, dtype):
         if self.class_weight is None:
             return sw
-        if not (isinstance(self.class_weight, dict) or _is_auto_like(self.class_weight)):
+        if not (
+            isinstance(self.class_weight, dict) or _is_auto_like(self.class_weight)
+        ):
             raise (TypeError if not isinstance(self.class_weight, str) else ValueError)(
                 "class_weight must be None, 'balanced' or a dict mapping classes to "
                 f"weights; got {self.class_weight!r}."
@@ -1031,8 +1145,16 @@ class NNRegressor(RegressorMixin, _BaseNN):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _validate_training_data(self, X, y, spec, first, incremental, classes):
-        X, y = validate_data(self, X, y, accept_sparse=_SPARSE, multi_output=True,
-                             y_numeric=True, dtype=_DTYPES, reset=first)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=_SPARSE,
+            multi_output=True,
+            y_numeric=True,
+            dtype=_DTYPES,
+            reset=first,
+        )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if spec.loss.classification:

@@ -59,18 +59,26 @@ def test_same_weights_same_predictions_as_mlp_classifier(activation, target):
         y = np.digitize(X[:, 0], [-0.5, 0.5])
     else:
         y = (X[:, :3] > 0).astype(int)
-    kw = dict(hidden_layer_sizes=(7, 4), activation=activation, max_iter=5, random_state=1)
+    kw = dict(
+        hidden_layer_sizes=(7, 4), activation=activation, max_iter=5, random_state=1
+    )
     ours, theirs = _fitted_pair(NNClassifier(**kw), MLPClassifier(**kw), X, y)
     assert ours.out_activation_ == theirs.out_activation_
-    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-6)
+    np.testing.assert_allclose(
+        ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-6
+    )
     np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
 
 
 @pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
 @pytest.mark.parametrize("n_targets", [1, 3])
 def test_same_weights_same_predictions_as_mlp_regressor(activation, n_targets):
-    X, y = make_regression(n_samples=50, n_features=4, n_targets=n_targets, random_state=0)
-    kw = dict(hidden_layer_sizes=(6, 5), activation=activation, max_iter=5, random_state=1)
+    X, y = make_regression(
+        n_samples=50, n_features=4, n_targets=n_targets, random_state=0
+    )
+    kw = dict(
+        hidden_layer_sizes=(6, 5), activation=activation, max_iter=5, random_state=1
+    )
     ours, theirs = _fitted_pair(NNRegressor(**kw), MLPRegressor(**kw), X, y)
     np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-6)
 
@@ -79,8 +87,9 @@ def test_same_weights_same_predictions_as_mlp_regressor(activation, n_targets):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_training_follows_mlp_draw_for_draw(solver, dtype):
     # Same seed, same initialisation order, same shuffles and update rules.
-    X, y = make_classification(n_samples=300, n_features=10, n_classes=3,
-                               n_informative=5, random_state=0)
+    X, y = make_classification(
+        n_samples=300, n_features=10, n_classes=3, n_informative=5, random_state=0
+    )
     X = X.astype(dtype)
     kw = dict(hidden_layer_sizes=(16,), max_iter=8, batch_size=64, random_state=3)
     with warnings.catch_warnings():
@@ -99,8 +108,12 @@ def test_grid_search_in_pipeline_with_optimizer_instances():
     user_adam = Adam(learning_rate=0.01, beta_1=0.8)
     user_sgd = SGD(learning_rate=0.05)
     before = (user_adam.get_params(), user_sgd.get_params())
-    pipe = Pipeline([("scale", StandardScaler()),
-                     ("nn", NNClassifier(optimizer=user_adam, max_iter=60, random_state=0))])
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("nn", NNClassifier(optimizer=user_adam, max_iter=60, random_state=0)),
+        ]
+    )
     grid = [
         {
             "nn__activation": ["relu", "tanh"],
@@ -114,8 +127,11 @@ def test_grid_search_in_pipeline_with_optimizer_instances():
         search = GridSearchCV(pipe, grid, cv=3, n_jobs=2).fit(X, y)
     assert len(search.cv_results_["params"]) == 2 * 2 * 2 + 2
     assert search.best_score_ > 0.85
-    lrs = [p["nn__optimizer__learning_rate"] for p in search.cv_results_["params"]
-           if "nn__optimizer__learning_rate" in p]
+    lrs = [
+        p["nn__optimizer__learning_rate"]
+        for p in search.cv_results_["params"]
+        if "nn__optimizer__learning_rate" in p
+    ]
     assert lrs == [1e-3, 1e-2]
     # The user's instances were cloned, never changed.
     assert (user_adam.get_params(), user_sgd.get_params()) == before
@@ -140,9 +156,13 @@ def test_cross_val_score_and_randomized_search():
         scores = cross_val_score(pipe, X, y, cv=5)
         search = RandomizedSearchCV(
             pipe,
-            {"nnclassifier__learning_rate": loguniform(1e-4, 1e-1),
-             "nnclassifier__alpha": loguniform(1e-6, 1e-2)},
-            n_iter=4, cv=3, random_state=0,
+            {
+                "nnclassifier__learning_rate": loguniform(1e-4, 1e-1),
+                "nnclassifier__alpha": loguniform(1e-6, 1e-2),
+            },
+            n_iter=4,
+            cv=3,
+            random_state=0,
         ).fit(X, y)
     assert scores.shape == (5,) and scores.mean() > 0.85
     assert 1e-4 <= search.best_params_["nnclassifier__learning_rate"] <= 1e-1
@@ -161,10 +181,8 @@ def test_clone_pickle_joblib_round_trips(Est, tmp_path):
     for copy in (pickle.loads(pickle.dumps(est)), joblib.load(path)):
         np.testing.assert_array_equal(copy.predict(X), est.predict(X))
         # Training continues from the loaded state, exactly as the original does.
-        partial = copy.partial_fit if Est is NNRegressor else (
-            lambda X, y: copy.partial_fit(X, y))
         before = [c.copy() for c in copy.coefs_]
-        partial(X, y)
+        copy.partial_fit(X, y)
         assert any(not np.array_equal(a, b) for a, b in zip(before, copy.coefs_))
     original = pickle.loads(pickle.dumps(est))
     loaded = joblib.load(path)

@@ -5,7 +5,10 @@ encoding, minibatches, validation splits, early stopping, callbacks and the
 fitted attributes. The arithmetic is in :mod:`sknn._engine`.
 """
 
+import contextlib
 import numbers
+import signal
+import threading
 import time
 import warnings
 
@@ -119,6 +122,35 @@ def _check_sample_weight(sample_weight, n, dtype):
             "sample_weight must have at least one positive value; all are zero."
         )
     return sw
+
+
+@contextlib.contextmanager
+def _deferred_interrupt():
+    """Turn the first Ctrl-C into a request, honoured after the current batch.
+
+    Only in the main thread and only while Python's default SIGINT handler is
+    installed; a second Ctrl-C interrupts at once. Elsewhere a
+    KeyboardInterrupt simply arrives wherever the code is, and the training
+    loop still catches it.
+    """
+    request = []
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield request
+        return
+
+    def handler(signum, frame):
+        if request:
+            raise KeyboardInterrupt
+        request.append(True)
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield request
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class _BaseNN(BaseEstimator):
@@ -356,10 +388,13 @@ class _BaseNN(BaseEstimator):
         if not incremental:
             self._no_improvement_count = 0
         try:
-            if spec.optimizer.stochastic:
-                self._train_stochastic(net, spec, X, Y, sw, labels, rng, incremental)
-            else:
-                self._train_full_batch(net, spec, X, Y, sw, labels, rng)
+            with _deferred_interrupt() as interrupt:
+                if spec.optimizer.stochastic:
+                    self._train_stochastic(
+                        net, spec, X, Y, sw, labels, incremental, interrupt
+                    )
+                else:
+                    self._train_full_batch(net, spec, X, Y, sw, labels, interrupt)
         finally:
             if not incremental:
                 for cb in self.callbacks_:
@@ -384,6 +419,7 @@ class _BaseNN(BaseEstimator):
         self.out_activation_ = spec.loss.link
         self.n_iter_ = 0
         self.t_ = 0
+        self.loss_ = np.nan
         self.history_ = []
         self.loss_curve_ = []
         self._no_improvement_count = 0
@@ -472,7 +508,7 @@ class _BaseNN(BaseEstimator):
     def _stratify(self, labels):
         return False
 
-    def _train_stochastic(self, net, spec, X, Y, sw, labels, rng, incremental):
+    def _train_stochastic(self, net, spec, X, Y, sw, labels, incremental, interrupt):
         split = self.early_stopping and not incremental
         keys = row_keys(X, self._salt) if split or self.dropout else None
         valid = None
@@ -486,17 +522,21 @@ class _BaseNN(BaseEstimator):
         params, grad, state = net.params, net.grad, self.optimizer_state_
         epochs = 1 if incremental else self.max_iter
         self.n_iter_ = 0
-        last_good = params.copy()
+        # Weights at the start of the previous and of this epoch: an epoch's end
+        # weights are only vouched for by the next epoch's loss.
+        previous_start, epoch_start = params.copy(), params.copy()
         stopped = False
         try:
             for _ in range(epochs):
                 start_time = time.perf_counter()
+                previous_start, epoch_start = epoch_start, previous_start
+                epoch_start[:] = params
                 lr = spec.schedule(
                     spec.base_lr, len(self.history_), self.history_, self.max_iter
                 )
                 if self.shuffle:
                     perm = np.arange(n)
-                    rng.shuffle(perm)
+                    self._rng.shuffle(perm)
                     order = order[perm]
                 total = 0.0
                 epoch_salt = (
@@ -516,13 +556,13 @@ class _BaseNN(BaseEstimator):
                         noise = KeyedUniforms(keys[idx], epoch_salt)
                     total += net.loss_grad(Xb, Yb, swb, noise) * (stop - start)
                     spec.optimizer.step(params, grad, state, lr)
+                    if interrupt:
+                        raise KeyboardInterrupt
                 train_loss = total / n
                 if not (np.isfinite(train_loss) and np.isfinite(params).all()):
-                    params[:] = last_good
-                    self._warn_divergence(train_loss, lr)
+                    self._recover(spec, params, previous_start, train_loss, lr)
                     stopped = True
                     break
-                last_good[:] = params
                 self.n_iter_ += 1
                 self.t_ += n
                 stopped = self._end_epoch(
@@ -532,7 +572,7 @@ class _BaseNN(BaseEstimator):
                     break
         except KeyboardInterrupt:
             if not np.isfinite(params).all():
-                params[:] = last_good
+                self._recover(spec, params, previous_start, np.nan, lr)
             warnings.warn(
                 f"Training interrupted by the user after {self.n_iter_} epochs; "
                 "keeping the weights reached so far.",
@@ -547,7 +587,7 @@ class _BaseNN(BaseEstimator):
                 ConvergenceWarning,
             )
 
-    def _train_full_batch(self, net, spec, X, Y, sw, labels, rng):
+    def _train_full_batch(self, net, spec, X, Y, sw, labels, interrupt):
         valid = None
         if self.early_stopping:
             keys = row_keys(X, self._salt)
@@ -561,6 +601,8 @@ class _BaseNN(BaseEstimator):
             return net.loss_grad(X, Y, sw), net.grad
 
         def callback(loss):
+            if interrupt:
+                raise KeyboardInterrupt
             self.n_iter_ += 1
             self.t_ += X.shape[0]
             if self._end_epoch(net, loss, np.nan, clock[0], valid, rule="validation"):
@@ -582,8 +624,7 @@ class _BaseNN(BaseEstimator):
             )
             result = None
         if not np.isfinite(net.params).all():
-            net.params[:] = start if self._best_params is None else self._best_params
-            self._warn_divergence(np.nan, None)
+            self._recover(spec, net.params, start, np.nan, None)
         elif result is not None:
             self.loss_ = float(result.fun)
             if result.status == 1 and self.n_iter_ >= self.max_iter:
@@ -594,11 +635,15 @@ class _BaseNN(BaseEstimator):
                 )
         self._finish(net.params, valid is not None)
 
-    def _warn_divergence(self, loss, lr):
+    def _recover(self, spec, params, good, loss, lr):
+        """Put back known-good weights, reset the optimizer state, and warn."""
+        params[:] = good
+        self.optimizer_state_ = spec.optimizer.init(params)
         epoch = len(self.history_) + 1
         warnings.warn(
             f"Training diverged at epoch {epoch} (training loss {loss}); stopped and "
-            "kept the last finite weights. Try a smaller learning_rate"
+            "restored the weights of the last epoch with a finite loss. Try a "
+            "smaller learning_rate"
             + (f" (was {lr:g})" if lr is not None else "")
             + ", scaling the inputs (e.g. StandardScaler), or a larger alpha.",
             UserWarning,

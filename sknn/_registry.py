@@ -27,6 +27,7 @@ class Registry:
 
     def __init__(self, kind, base):
         self.kind = kind
+        self.singular = kind[:-2] if kind.endswith("sses") else kind[:-1]
         self.group = f"sknn.{kind}"
         self.base = base
         self._classes = {}
@@ -35,7 +36,7 @@ class Registry:
     def register(self, name):
         """Return a class decorator that registers the class under ``name``."""
         if not isinstance(name, str) or not name:
-            raise TypeError(f"A {self.kind[:-1]} name must be a non-empty str.")
+            raise TypeError(f"A {self.singular} name must be a non-empty str.")
 
         def decorator(cls):
             self._check_class(cls, name)
@@ -47,7 +48,7 @@ class Registry:
     def _check_class(self, cls, name, origin=""):
         if not (isinstance(cls, type) and issubclass(cls, self.base)):
             raise TypeError(
-                f"{self.kind[:-1].capitalize()} {name!r}{origin} must be a subclass "
+                f"{self.singular.capitalize()} {name!r}{origin} must be a subclass "
                 f"of {self.base.__module__}.{self.base.__name__}, got {cls!r}."
             )
 
@@ -65,7 +66,7 @@ class Registry:
             except Exception as exc:
                 self._entry_points_loaded = False
                 raise ImportError(
-                    f"Could not load the {self.kind[:-1]} plugin {ep.name!r}{origin}: "
+                    f"Could not load the {self.singular} plugin {ep.name!r}{origin}: "
                     f"{type(exc).__name__}: {exc}"
                 ) from exc
             self._check_class(cls, ep.name, origin)
@@ -84,7 +85,7 @@ class Registry:
             return self._classes[name]
         except KeyError:
             raise ValueError(
-                f"Unknown {self.kind[:-1]} {name!r}. Available {self.kind}: "
+                f"Unknown {self.singular} {name!r}. Available {self.kind}: "
                 f"{', '.join(self.names())}."
             ) from None
 
@@ -121,7 +122,7 @@ class Registry:
         if isinstance(spec, self.base):
             return clone(spec)
         raise TypeError(
-            f"{param} must be a str naming a registered {self.kind[:-1]}, a "
+            f"{param} must be a str naming a registered {self.singular}, a "
             f"{self.base.__name__} subclass or instance, got {spec!r}. "
             f"Available {self.kind}: {', '.join(self.names())}."
         )

@@ -6,7 +6,6 @@ fitted attributes. The arithmetic is in :mod:`sknn._engine`.
 """
 
 import contextlib
-import numbers
 import signal
 import threading
 import time
@@ -20,13 +19,18 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.multiclass import (
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from . import _engine
 from ._base import StopTraining
 from ._registry import REGISTRIES
 from ._sampling import KeyedUniforms, content_split, row_keys
+from ._validation import _is_int, _is_real, check_bool, check_number
 from .callbacks import Callback, ProgressTable
 
 __all__ = ["NNClassifier", "NNRegressor"]
@@ -37,57 +41,6 @@ _SPARSE = ("csr", "csc")
 
 class _Spec:
     """The estimator's parameters, checked and with components resolved."""
-
-
-def _is_real(x):
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
-
-
-def _is_int(x):
-    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
-
-
-def _check_number(
-    name,
-    value,
-    *,
-    low=None,
-    high=None,
-    low_open=False,
-    high_open=False,
-    integer=False,
-    allow_inf=False,
-):
-    """Raise TypeError/ValueError unless ``value`` is a number in the range."""
-    ok_type = (
-        _is_int(value) or (allow_inf and value == np.inf)
-        if integer
-        else _is_real(value)
-    )
-    kind = "an int" if integer else "a float"
-    if allow_inf:
-        kind += " or np.inf"
-    lo = "" if low is None else f"{'>' if low_open else '>='} {low}"
-    hi = "" if high is None else f"{'<' if high_open else '<='} {high}"
-    accepted = f"{kind} {' and '.join(s for s in (lo, hi) if s)}".strip()
-    if not ok_type:
-        raise TypeError(
-            f"{name} must be {accepted}; got {value!r} of type {type(value).__name__}."
-        )
-    bad = (
-        np.isnan(value)
-        or (low is not None and (value <= low if low_open else value < low))
-        or (high is not None and (value >= high if high_open else value > high))
-    )
-    if bad:
-        raise ValueError(f"{name} must be {accepted}; got {value!r}.")
-    return value
-
-
-def _check_bool(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False; got {value!r}.")
-    return bool(value)
 
 
 def _check_sample_weight(sample_weight, n, dtype):
@@ -232,26 +185,26 @@ class _BaseNN(BaseEstimator):
         s.schedule = REGISTRIES["schedules"].resolve(self.lr_schedule, "lr_schedule")
         init = "glorot_uniform" if _is_auto(self.weight_init) else self.weight_init
         s.initializer = REGISTRIES["initializers"].resolve(init, "weight_init")
-        _check_number("learning_rate", self.learning_rate, low=0, low_open=True)
-        _check_number("alpha", self.alpha, low=0)
+        check_number("learning_rate", self.learning_rate, low=0, low_open=True)
+        check_number("alpha", self.alpha, low=0)
         if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
             if isinstance(self.batch_size, str):
                 raise ValueError(
                     "batch_size must be 'auto' or an int >= 1; got "
                     f"{self.batch_size!r}."
                 )
-            _check_number("batch_size", self.batch_size, low=1, integer=True)
-        _check_number("max_iter", self.max_iter, low=1, integer=True)
-        _check_number("tol", self.tol, low=0)
-        _check_number(
+            check_number("batch_size", self.batch_size, low=1, integer=True)
+        check_number("max_iter", self.max_iter, low=1, integer=True)
+        check_number("tol", self.tol, low=0)
+        check_number(
             "n_iter_no_change",
             self.n_iter_no_change,
             low=1,
             integer=True,
             allow_inf=True,
         )
-        _check_bool("early_stopping", self.early_stopping)
-        _check_number(
+        check_bool("early_stopping", self.early_stopping)
+        check_number(
             "validation_fraction",
             self.validation_fraction,
             low=0,
@@ -259,17 +212,19 @@ class _BaseNN(BaseEstimator):
             low_open=True,
             high_open=True,
         )
-        _check_bool("shuffle", self.shuffle)
-        _check_number("dropout", self.dropout, low=0, high=1, high_open=True)
-        _check_bool("warm_start", self.warm_start)
-        if not (isinstance(self.verbose, (bool, np.bool_)) or _is_int(self.verbose)):
-            raise TypeError(
-                f"verbose must be an int >= 0 or a bool; got {self.verbose!r}."
-            )
-        if self.verbose < 0:
-            raise ValueError(
-                f"verbose must be an int >= 0 or a bool; got {self.verbose!r}."
-            )
+        check_bool("shuffle", self.shuffle)
+        check_number("dropout", self.dropout, low=0, high=1, high_open=True)
+        check_bool("warm_start", self.warm_start)
+        if not isinstance(self.verbose, bool | np.bool_):
+            check_number("verbose", self.verbose, low=0, integer=True)
+        rs = self.random_state
+        if not (rs is None or isinstance(rs, np.random.RandomState)):
+            if not _is_int(rs):
+                raise TypeError(
+                    "random_state must be None, an int in [0, 2**32 - 1] or a "
+                    f"numpy.random.RandomState; got {rs!r} of type {type(rs).__name__}."
+                )
+            check_number("random_state", rs, low=0, high=2**32 - 1, integer=True)
         callbacks = [] if self.callbacks is None else self.callbacks
         if isinstance(callbacks, (str, Callback)) or not isinstance(
             callbacks, (list, tuple)
@@ -956,6 +911,13 @@ class NNClassifier(ClassifierMixin, _BaseNN):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
+        target_type = type_of_target(y)
+        if target_type not in ("binary", "multiclass", "multilabel-indicator"):
+            raise ValueError(
+                "NNClassifier supports binary, multiclass and multilabel-indicator "
+                f"targets; got a {target_type} target. For several multiclass "
+                "outputs, wrap it in sklearn.multioutput.MultiOutputClassifier."
+            )
         if first:
             lb = LabelBinarizer()
             if incremental:
@@ -970,8 +932,8 @@ class NNClassifier(ClassifierMixin, _BaseNN):
                 )
                 if len(unseen):
                     raise ValueError(
-                        f"y has classes {list(unseen)} that are not in classes="
-                        f"{list(lb.classes_)}."
+                        f"y has classes {unseen.tolist()} that are not in classes="
+                        f"{lb.classes_.tolist()}."
                     )
             else:
                 lb.fit(y)
@@ -984,8 +946,9 @@ class NNClassifier(ClassifierMixin, _BaseNN):
                 and not np.array_equal(unique_labels(classes), self.classes_)
             ):
                 raise ValueError(
-                    f"classes={list(unique_labels(classes))} differs from the classes "
-                    f"of the first call to partial_fit, {list(self.classes_)}."
+                    f"classes={unique_labels(classes).tolist()} differs from the "
+                    "classes of the first call to partial_fit, "
+                    f"{self.classes_.tolist()}."
                 )
             present = unique_labels(y)
             if self.warm_start and not incremental:
@@ -1009,7 +972,7 @@ class NNClassifier(ClassifierMixin, _BaseNN):
             raise ValueError(
                 "NNClassifier needs samples of at least 2 classes in the data; got "
                 "only "
-                f"one class: {lb.classes_[0]!r}."
+                f"one class: {lb.classes_.tolist()[0]!r}."
             )
         if spec.loss is None:
             name = "log_loss" if lb.y_type_ == "multiclass" else "binary_log_loss"
@@ -1056,7 +1019,7 @@ class NNClassifier(ClassifierMixin, _BaseNN):
             if unknown:
                 raise ValueError(
                     f"class_weight names classes {unknown} that are not among the "
-                    f"classes {list(self.classes_)}."
+                    f"classes {self.classes_.tolist()}."
                 )
         cw = compute_sample_weight(self.class_weight, labels).astype(dtype)
         return cw if sw is None else sw * cw

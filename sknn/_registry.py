@@ -53,9 +53,9 @@ class Registry:
             )
 
     def _load_entry_points(self):
+        """Load the group's plugins; the group counts as loaded only if all load."""
         if self._entry_points_loaded:
             return
-        self._entry_points_loaded = True
         for ep in importlib.metadata.entry_points(group=self.group):
             if ep.name in self._classes:
                 continue
@@ -64,13 +64,13 @@ class Registry:
             try:
                 cls = ep.load()
             except Exception as exc:
-                self._entry_points_loaded = False
                 raise ImportError(
                     f"Could not load the {self.singular} plugin {ep.name!r}{origin}: "
                     f"{type(exc).__name__}: {exc}"
                 ) from exc
             self._check_class(cls, ep.name, origin)
             self._classes[ep.name] = cls
+        self._entry_points_loaded = True
 
     def names(self):
         """Sorted names of every available component, plugins included."""

@@ -11,7 +11,7 @@ Examples
 >>> import numpy as np
 >>> from sknn.losses import LogLoss
 >>> raw = np.array([[0.0, 0.0]])
->>> LogLoss().link(raw)
+>>> LogLoss().inverse_link(raw)
 array([[0.5, 0.5]])
 >>> LogLoss().loss(np.array([[1.0, 0.0]]), raw)  # log(2)
 array([0.69314718])
@@ -174,7 +174,7 @@ class Poisson(Loss):
         if np.any(y < 0):
             raise ValueError(
                 "loss='poisson' requires non-negative targets y; got a minimum of "
-                f"{np.min(y)!r}."
+                f"{float(np.min(y))!r}."
             )
 
 

@@ -526,14 +526,19 @@ class _BaseNN(BaseEstimator):
                 if stopped and not incremental:
                     break
         except KeyboardInterrupt:
-            if not np.isfinite(params).all():
-                self._recover(spec, params, previous_start, np.nan, lr)
+            stopped = True
             warnings.warn(
                 f"Training interrupted by the user after {self.n_iter_} epochs; "
                 "keeping the weights reached so far.",
                 UserWarning,
             )
-            stopped = True
+        # The last weights are not vouched for by a later epoch: check them on a
+        # batch and fall back to the epoch-start weights if they blew up.
+        first = slice(0, batch_size)
+        for fallback in (epoch_start, previous_start):
+            if self._finite_on(net, X[first], Y[first]):
+                break
+            self._recover(spec, params, fallback, np.nan, None)
         self._finish(params, valid is not None)
         if not incremental and not stopped and self.n_iter_ == self.max_iter:
             warnings.warn(
@@ -589,6 +594,14 @@ class _BaseNN(BaseEstimator):
                     ConvergenceWarning,
                 )
         self._finish(net.params, valid is not None)
+
+    @staticmethod
+    def _finite_on(net, X, Y):
+        if not np.isfinite(net.params).all():
+            return False
+        with np.errstate(all="ignore"):
+            raw = _engine.forward(X, net.coefs, net.intercepts, net.activation)
+            return bool(np.isfinite(net.loss.loss(Y, raw)).all())
 
     def _recover(self, spec, params, good, loss, lr):
         """Put back known-good weights, reset the optimizer state, and warn."""

@@ -89,8 +89,15 @@ _LINKS = {
     "identity": _identity,
     "logistic": lambda raw, out: special.expit(raw, out=out),
     "softmax": _softmax,
-    "exp": lambda raw, out: np.exp(raw, out=out),
+    "exp": lambda raw, out: _exp(raw, out),
 }
+
+
+def _exp(raw, out):
+    # Saturate at the largest float instead of overflowing to inf.
+    limit = np.log(np.finfo(raw.dtype).max)
+    return np.exp(np.minimum(raw, limit, out=out), out=out)
+
 
 registry = _make_registry("losses", Loss)
 register_loss = registry.register

@@ -1,0 +1,1064 @@
+"""Safe persistence: save and load estimators in a documented, versioned zip.
+
+A model file is a zip archive holding ``metadata.json`` (the estimator's
+class, hyperparameters and fitted attributes as typed JSON) and one ``.npy``
+file per array under ``arrays/``. Loading reads JSON and NumPy arrays only
+(``np.load(..., allow_pickle=False)``), builds components by looking their
+names up in the registries, and never imports or runs anything named by the
+file. Anything unexpected raises :class:`ValueError`. The format is specified
+in ``docs/persistence.md``.
+
+Examples
+--------
+>>> import io
+>>> import numpy as np
+>>> from sknn import NNClassifier
+>>> from sknn._persistence import load, save
+>>> X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+>>> clf = NNClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+>>> clf = clf.fit(X, [0, 1, 1, 0])
+>>> buffer = io.BytesIO()
+>>> save(clf, buffer)
+>>> copy = load(io.BytesIO(buffer.getvalue()))
+>>> bool((copy.predict_proba(X) == clf.predict_proba(X)).all())
+True
+"""
+
+import io
+import json
+import math
+import numbers
+import os
+import re
+import zipfile
+import zlib
+
+import numpy as np
+from sklearn.preprocessing import LabelBinarizer
+
+from ._base import Component
+from ._engine import Layout
+from ._registry import REGISTRIES
+from .estimators import NNClassifier, NNRegressor
+
+__all__ = ["save", "load", "skops_trusted_types", "FORMAT_NAME", "FORMAT_VERSION"]
+
+FORMAT_NAME = "sknn-model"
+FORMAT_VERSION = 1
+
+_ESTIMATORS = {"NNClassifier": NNClassifier, "NNRegressor": NNRegressor}
+_METADATA = "metadata.json"
+_ARRAY_MEMBER = re.compile(r"arrays/([A-Za-z0-9_]{1,200})\.npy\Z")
+_ARRAY_NAME = re.compile(r"[A-Za-z0-9_]{1,200}\Z")
+_ATTR_NAME = re.compile(r"_?[A-Za-z][A-Za-z0-9_]{0,200}\Z")
+_MAX_METADATA_BYTES = 64 * 2**20
+_MAX_NPY_HEADER = 10_000
+_MAX_DEPTH = 100
+_ARRAY_DTYPES = "biufc"  # bool, int, uint, float, complex; never object
+_LABEL_DTYPES = "biufUO"
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    RuntimeError,  # encrypted members
+    NotImplementedError,  # unsupported compression
+    ValueError,
+    OverflowError,
+)
+# Estimator parameter -> the component kind it may hold.
+_PARAM_KINDS = {
+    "activation": "activations",
+    "loss": "losses",
+    "optimizer": "optimizers",
+    "lr_schedule": "schedules",
+    "weight_init": "initializers",
+}
+_LINKS = ("identity", "logistic", "softmax", "exp")
+
+
+def _fail(message):
+    raise ValueError(f"Cannot load this sknn model file: {message}")
+
+
+# --------------------------------------------------------------------- writing
+def _component_kind(obj):
+    """The registry kind of a component instance or class."""
+    cls = obj if isinstance(obj, type) else type(obj)
+    for kind, registry in REGISTRIES.items():
+        if issubclass(cls, registry.base):
+            return kind, registry
+    raise ValueError(f"{cls.__qualname__} is not a component of any registered kind.")
+
+
+def _registered_name(registry, cls, where):
+    registry.names()  # loads the entry-point plugins
+    names = sorted(n for n, c in registry._classes.items() if c is cls)
+    if not names:
+        raise ValueError(
+            f"Cannot save {where}: its class {cls.__module__}.{cls.__qualname__} is "
+            f"not a registered {registry.kind[:-1]}, so a loader could not rebuild it "
+            f"without running code named by the file. Register it first, e.g. with "
+            f"sknn.register_{registry.kind[:-1]}(name)."
+        )
+    return names[0]
+
+
+class _Writer:
+    """Encodes Python values as typed JSON; arrays go to ``arrays/*.npy``."""
+
+    def __init__(self):
+        self.arrays = {}
+
+    def add_array(self, array, hint):
+        base = re.sub(r"[^A-Za-z0-9_]+", "_", hint).strip("_")[:150] or "array"
+        name, i = base, 1
+        while name in self.arrays:
+            name, i = f"{base}_{i}", i + 1
+        self.arrays[name] = array
+        return name
+
+    def encode(self, value, where, hint, state=False):
+        if value is None or isinstance(value, (bool, np.bool_)):
+            return None if value is None else bool(value)
+        if isinstance(value, str):
+            return str(value)
+        if isinstance(value, numbers.Integral):
+            return int(value)
+        if isinstance(value, numbers.Real):
+            value = float(value)
+            if math.isfinite(value):
+                return value
+            return {"type": "float", "value": repr(value)}  # 'nan', 'inf', '-inf'
+        if isinstance(value, list):
+            return [
+                self.encode(v, f"{where}[{i}]", f"{hint}_{i}", state)
+                for i, v in enumerate(value)
+            ]
+        if isinstance(value, tuple):
+            items = [
+                self.encode(v, f"{where}[{i}]", f"{hint}_{i}", state)
+                for i, v in enumerate(value)
+            ]
+            return {"type": "tuple", "items": items}
+        if isinstance(value, dict):
+            items = []
+            for i, (k, v) in enumerate(value.items()):
+                key = self.encode(k, f"{where} key {k!r}", f"{hint}_k{i}")
+                items.append(
+                    [key, self.encode(v, f"{where}[{k!r}]", f"{hint}_{k}", state)]
+                )
+            return {"type": "dict", "items": items}
+        if isinstance(value, type) and issubclass(value, Component):
+            kind, registry = _component_kind(value)
+            return {
+                "component_class": kind,
+                "name": _registered_name(registry, value, where),
+            }
+        if isinstance(value, Component):
+            return self.encode_component(value, where, hint, state)
+        if isinstance(value, np.random.RandomState):
+            name, keys, pos, has_gauss, cached = value.get_state(legacy=True)
+            if name != "MT19937":  # pragma: no cover - RandomState is always MT19937
+                raise ValueError(
+                    f"Cannot save {where}: unsupported bit generator {name}."
+                )
+            return {
+                "type": "random_state",
+                "keys": self.add_array(
+                    np.asarray(keys, dtype=np.uint32), f"{hint}_keys"
+                ),
+                "pos": int(pos),
+                "has_gauss": int(has_gauss),
+                "cached_gaussian": self.encode(float(cached), where, hint),
+            }
+        if isinstance(value, LabelBinarizer):
+            if getattr(value, "sparse_output", False):
+                raise ValueError(
+                    f"Cannot save {where}: sparse_output=True is not supported."
+                )
+            return {
+                "type": "label_binarizer",
+                "y_type": str(value.y_type_),
+                "classes": self.encode_labels(value.classes_, where),
+                "neg_label": int(value.neg_label),
+                "pos_label": int(value.pos_label),
+            }
+        if isinstance(value, np.ndarray):
+            if value.dtype.kind in _ARRAY_DTYPES and value.dtype.fields is None:
+                return {"type": "ndarray", "array": self.add_array(value, hint)}
+            if value.ndim == 1 and value.dtype.kind in "UO":
+                return self.encode_labels(value, where)
+        raise ValueError(
+            f"Cannot save {where}: values of type {type(value).__qualname__} are not "
+            "supported by the sknn model format (see docs/persistence.md)."
+        )
+
+    def encode_labels(self, array, where):
+        """A 1-D array of labels as JSON values plus its dtype."""
+        array = np.asarray(array)
+        if array.ndim != 1 or array.dtype.kind not in _LABEL_DTYPES:
+            raise ValueError(
+                f"Cannot save {where}: labels must be a 1-D array of bool, int, float "
+                f"or str; got dtype {array.dtype} and shape {array.shape}."
+            )
+        values = []
+        for item in array.tolist():
+            if isinstance(item, (bool, np.bool_, str)):
+                values.append(item if isinstance(item, str) else bool(item))
+            elif isinstance(item, numbers.Integral):
+                values.append(int(item))
+            elif isinstance(item, numbers.Real) and math.isfinite(item):
+                values.append(float(item))
+            else:
+                raise ValueError(
+                    f"Cannot save {where}: label {item!r} of type "
+                    f"{type(item).__qualname__} is not a bool, int, finite float "
+                    "or str."
+                )
+        dtype = "object" if array.dtype.kind == "O" else array.dtype.str
+        return {"type": "labels", "dtype": dtype, "values": values}
+
+    def encode_component(self, value, where, hint, state):
+        kind, registry = _component_kind(value)
+        node = {
+            "component": kind,
+            "name": _registered_name(registry, type(value), where),
+            "params": {
+                k: self.encode(v, f"{where}.{k}", f"{hint}_{k}")
+                for k, v in value.get_params(deep=False).items()
+            },
+        }
+        if state:
+            params = node["params"]
+            node["state"] = {
+                k: self.encode(v, f"{where}.{k}", f"{hint}_{k}")
+                for k, v in vars(value).items()
+                if k not in params
+            }
+        return node
+
+
+def save(estimator, path):
+    """Save an estimator in the sknn model format (a zip of JSON and ``.npy``).
+
+    Parameters
+    ----------
+    estimator : NNClassifier or NNRegressor
+        The estimator, fitted or not. Its component parameters must be
+        registered components (built-in or registered with
+        ``sknn.register_*``).
+    path : str, os.PathLike or binary file object
+        Where to write.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` is not an :class:`NNClassifier` or :class:`NNRegressor`.
+    ValueError
+        If it holds something the format cannot represent, such as an
+        unregistered component class or a callable.
+
+    See Also
+    --------
+    load : Read the file back.
+    """
+    cls = type(estimator)
+    if cls not in _ESTIMATORS.values():
+        raise TypeError(
+            "save writes NNClassifier and NNRegressor estimators only; got "
+            f"{cls.__module__}.{cls.__qualname__}."
+        )
+    from . import __version__
+
+    writer = _Writer()
+    params = {
+        name: writer.encode(value, f"parameter {name!r}", name)
+        for name, value in estimator.get_params(deep=False).items()
+    }
+    fitted = hasattr(estimator, "coefs_")
+    attributes = {}
+    if fitted:
+        for name, value in vars(estimator).items():
+            if name in params:
+                continue
+            where = f"attribute {name!r}"
+            if name == "_rng" and value is not None and value is estimator.random_state:
+                attributes[name] = {"type": "same_as_parameter", "name": "random_state"}
+            elif name in ("coefs_", "intercepts_"):
+                attributes[name] = [
+                    {
+                        "type": "ndarray",
+                        "array": writer.add_array(np.asarray(a), f"{name}{i}"),
+                    }
+                    for i, a in enumerate(value)
+                ]
+            elif name == "classes_":
+                attributes[name] = writer.encode_labels(value, where)
+            else:
+                attributes[name] = writer.encode(
+                    value, where, name, state=name == "callbacks_"
+                )
+    arrays = {
+        name: {"dtype": a.dtype.str, "shape": list(a.shape)}
+        for name, a in writer.arrays.items()
+    }
+    metadata = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "sknn_version": __version__,
+        "estimator": cls.__name__,
+        "params": params,
+        "fitted": fitted,
+        "attributes": attributes,
+        "arrays": arrays,
+    }
+    text = json.dumps(metadata, indent=1, allow_nan=False, ensure_ascii=False)
+
+    def member(name):
+        # A fixed timestamp: the same model gives the same bytes.
+        info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        return info
+
+    own = isinstance(path, (str, os.PathLike))
+    fh = open(path, "wb") if own else path
+    try:
+        with zipfile.ZipFile(fh, "w") as zf:
+            zf.writestr(member(_METADATA), text.encode("utf-8"))
+            for name, array in writer.arrays.items():
+                buf = io.BytesIO()
+                np.save(buf, array, allow_pickle=False)
+                zf.writestr(member(f"arrays/{name}.npy"), buf.getvalue())
+    finally:
+        if own:
+            fh.close()
+
+
+# --------------------------------------------------------------------- reading
+def _strict_json(data):
+    def no_constants(name):
+        raise ValueError(f"metadata.json contains the non-standard constant {name}")
+
+    def no_duplicates(pairs):
+        out = {}
+        for key, value in pairs:
+            if key in out:
+                raise ValueError(f"metadata.json repeats the key {key!r}")
+            out[key] = value
+        return out
+
+    try:
+        text = data.decode("utf-8")
+        return json.loads(
+            text, parse_constant=no_constants, object_pairs_hook=no_duplicates
+        )
+    except RecursionError:
+        _fail("metadata.json is nested too deeply.")
+    except ValueError as exc:  # includes UnicodeDecodeError and JSONDecodeError
+        _fail(f"metadata.json is not valid JSON: {exc}")
+
+
+def _keys(node, where, required, optional=()):
+    if not isinstance(node, dict):
+        _fail(f"{where} must be a JSON object; got {type(node).__name__}.")
+    missing = [k for k in required if k not in node]
+    extra = sorted(set(node) - set(required) - set(optional))
+    if missing or extra:
+        _fail(f"{where} has missing keys {missing} or unexpected keys {extra}.")
+
+
+def _int(value, where, low=0, high=2**63 - 1):
+    if not (
+        isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+    ):
+        _fail(f"{where} must be an int in [{low}, {high}]; got {value!r}.")
+    return value
+
+
+def _str(value, where):
+    if not isinstance(value, str):
+        _fail(f"{where} must be a string; got {value!r}.")
+    return value
+
+
+def _float(value, where, none=False):
+    if none and value is None:
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        _fail(f"{where} must be a number{' or null' if none else ''}; got {value!r}.")
+    return value
+
+
+class _Reader:
+    """Decodes typed JSON; every array must be used exactly once."""
+
+    def __init__(self, arrays, params=None):
+        self.arrays = arrays
+        self.used = set()
+        self.params = params
+
+    def array(self, name, where):
+        if not isinstance(name, str) or name not in self.arrays:
+            _fail(
+                f"{where} refers to the array {name!r}, which the file does not hold."
+            )
+        if name in self.used:
+            _fail(f"{where} refers to the array {name!r} a second time.")
+        self.used.add(name)
+        return self.arrays[name]
+
+    def decode(self, node, where, depth=0, state=False):
+        if depth > _MAX_DEPTH:
+            _fail(f"{where} is nested too deeply.")
+        if node is None or isinstance(node, (bool, int, float, str)):
+            return node
+        if isinstance(node, list):
+            return [
+                self.decode(v, f"{where}[{i}]", depth + 1, state)
+                for i, v in enumerate(node)
+            ]
+        if not isinstance(node, dict):  # pragma: no cover - json gives no other type
+            _fail(f"{where} has a value of unexpected type {type(node).__name__}.")
+        if "component" in node:
+            return self.component(node, where, depth, state)
+        if "component_class" in node:
+            _keys(node, where, ("component_class", "name"))
+            return self.component_class(node["component_class"], node["name"], where)
+        kind = node.get("type")
+        decoder = self._TYPES.get(kind) if isinstance(kind, str) else None
+        if decoder is None:
+            _fail(f"{where} has an unknown value type {kind!r}.")
+        return decoder(self, node, where, depth, state)
+
+    def component_class(self, kind, name, where):
+        if not isinstance(kind, str) or kind not in REGISTRIES:
+            _fail(
+                f"{where} names an unknown component kind {kind!r}; known kinds: "
+                f"{', '.join(sorted(REGISTRIES))}."
+            )
+        if not isinstance(name, str):
+            _fail(f"{where} has a component name that is not a string: {name!r}.")
+        try:
+            return REGISTRIES[kind].get(name)
+        except ValueError as exc:
+            _fail(f"{where}: {exc}")
+
+    def component(self, node, where, depth, state):
+        _keys(node, where, ("component", "name", "params"), ("state",) if state else ())
+        cls = self.component_class(node["component"], node["name"], where)
+        params = node["params"]
+        if not isinstance(params, dict):
+            _fail(f"{where}.params must be a JSON object.")
+        valid = cls._param_names()
+        unknown = sorted(set(params) - set(valid))
+        if unknown:
+            _fail(
+                f"{where}: {cls.__name__} has no parameters {unknown}; its "
+                f"parameters are {valid}."
+            )
+        kwargs = {
+            k: self.decode(v, f"{where}.{k}", depth + 1) for k, v in params.items()
+        }
+        try:
+            obj = cls(**kwargs)
+        except Exception as exc:
+            _fail(
+                f"{where}: {cls.__name__}(**params) failed: {type(exc).__name__}: {exc}"
+            )
+        attributes = node.get("state", {})
+        if not isinstance(attributes, dict):
+            _fail(f"{where}.state must be a JSON object.")
+        for name, value in attributes.items():
+            if not _ATTR_NAME.match(name) or name in valid or hasattr(cls, name):
+                _fail(f"{where}: {name!r} is not an allowed state attribute name.")
+            setattr(obj, name, self.decode(value, f"{where}.{name}", depth + 1))
+        return obj
+
+    def _float_node(self, node, where, depth, state):
+        _keys(node, where, ("type", "value"))
+        if node["value"] not in ("nan", "inf", "-inf"):
+            _fail(
+                f"{where}: a float node holds 'nan', 'inf' or '-inf'; got "
+                f"{node['value']!r}."
+            )
+        return float(node["value"])
+
+    def _tuple(self, node, where, depth, state):
+        _keys(node, where, ("type", "items"))
+        if not isinstance(node["items"], list):
+            _fail(f"{where}.items must be a list.")
+        return tuple(self.decode(node["items"], where, depth + 1, state))
+
+    def _dict(self, node, where, depth, state):
+        _keys(node, where, ("type", "items"))
+        items = node["items"]
+        if not isinstance(items, list):
+            _fail(f"{where}.items must be a list of [key, value] pairs.")
+        out = {}
+        for i, pair in enumerate(items):
+            if not (isinstance(pair, list) and len(pair) == 2):
+                _fail(f"{where}.items[{i}] must be a [key, value] pair.")
+            key = self.decode(pair[0], f"{where} key {i}", depth + 1)
+            try:
+                hash(key)
+            except TypeError:
+                _fail(f"{where} key {i} is not hashable: {key!r}.")
+            if key in out:
+                _fail(f"{where} repeats the key {key!r}.")
+            out[key] = self.decode(pair[1], f"{where}[{key!r}]", depth + 1, state)
+        return out
+
+    def _ndarray(self, node, where, depth, state):
+        _keys(node, where, ("type", "array"))
+        return self.array(node["array"], where)
+
+    def _random_state(self, node, where, depth, state):
+        _keys(node, where, ("type", "keys", "pos", "has_gauss", "cached_gaussian"))
+        keys = self.array(node["keys"], f"{where}.keys")
+        if keys.dtype != np.uint32 or keys.shape != (624,):
+            _fail(f"{where}: the Mersenne Twister keys must be 624 uint32 values.")
+        pos = _int(node["pos"], f"{where}.pos", 0, 624)
+        has_gauss = _int(node["has_gauss"], f"{where}.has_gauss", 0, 1)
+        cached = _float(self.decode(node["cached_gaussian"], where, depth + 1), where)
+        rng = np.random.RandomState(0)
+        try:
+            rng.set_state(("MT19937", keys, pos, has_gauss, float(cached)))
+        except (TypeError, ValueError) as exc:
+            _fail(f"{where}: invalid random state: {exc}")
+        return rng
+
+    def _same_as_parameter(self, node, where, depth, state):
+        # The very RandomState object held by a parameter (``_rng`` is
+        # ``random_state`` when the user passed a RandomState instance).
+        _keys(node, where, ("type", "name"))
+        rng = (
+            (self.params or {}).get(node["name"])
+            if isinstance(node["name"], str)
+            else None
+        )
+        if not isinstance(rng, np.random.RandomState):
+            _fail(
+                f"{where} refers to parameter {node['name']!r}, which does not hold "
+                "a RandomState."
+            )
+        return rng
+
+    def _labels(self, node, where, depth, state):
+        _keys(node, where, ("type", "dtype", "values"))
+        return _decode_labels(node, where)
+
+    def _label_binarizer(self, node, where, depth, state):
+        _keys(node, where, ("type", "y_type", "classes", "neg_label", "pos_label"))
+        if node["neg_label"] != 0 or node["pos_label"] != 1:
+            _fail(f"{where}: only neg_label=0 and pos_label=1 are supported.")
+        if (
+            not isinstance(node["classes"], dict)
+            or node["classes"].get("type") != "labels"
+        ):
+            _fail(f"{where}.classes must be a labels node.")
+        classes = self._labels(node["classes"], f"{where}.classes", depth + 1, state)
+        return _label_binarizer(node["y_type"], classes, where)
+
+    _TYPES = {
+        "float": _float_node,
+        "tuple": _tuple,
+        "dict": _dict,
+        "ndarray": _ndarray,
+        "random_state": _random_state,
+        "same_as_parameter": _same_as_parameter,
+        "labels": _labels,
+        "label_binarizer": _label_binarizer,
+    }
+
+
+def _decode_labels(node, where):
+    values, dtype = node["values"], node["dtype"]
+    if not isinstance(values, list) or not isinstance(dtype, str):
+        _fail(f"{where}: labels need a dtype string and a list of values.")
+    try:
+        dt = np.dtype(dtype)
+    except (TypeError, ValueError):
+        _fail(f"{where}: {dtype!r} is not a NumPy dtype.")
+    if dt.kind not in _LABEL_DTYPES or dt.fields is not None or dt.subdtype is not None:
+        _fail(
+            f"{where}: labels must have a bool, int, float, str or object dtype; "
+            f"got {dtype!r}."
+        )
+    allowed = {
+        "b": (bool,),
+        "i": (int,),
+        "u": (int,),
+        "f": (int, float),
+        "U": (str,),
+        "O": (str, int, float, bool),
+    }[dt.kind]
+    for v in values:
+        bad_bool = isinstance(v, bool) and bool not in allowed
+        if bad_bool or not isinstance(v, allowed):
+            _fail(f"{where}: label {v!r} does not fit the dtype {dtype!r}.")
+    try:
+        if dt.kind == "O":
+            array = np.empty(len(values), dtype=object)
+            array[:] = values
+        else:
+            array = np.array(values, dtype=dt)
+    except (OverflowError, ValueError, TypeError) as exc:
+        _fail(f"{where}: labels do not fit the dtype {dtype!r}: {exc}")
+    if array.ndim != 1 or array.tolist() != values:
+        _fail(f"{where}: labels do not fit the dtype {dtype!r} exactly.")
+    return array
+
+
+def _label_binarizer(y_type, classes, where):
+    """Rebuild a fitted LabelBinarizer through its public ``fit``."""
+    if y_type == "multilabel-indicator":
+        k = len(classes)
+        if k < 2 or not np.array_equal(classes, np.arange(k)):
+            _fail(f"{where}: multilabel classes must be 0, ..., k - 1 with k >= 2.")
+        lb = LabelBinarizer().fit(np.eye(k, dtype=int))
+    elif y_type in ("binary", "multiclass"):
+        if len(classes) < 2 or len(np.unique(classes)) != len(classes):
+            _fail(f"{where}: {y_type} needs at least 2 distinct classes.")
+        try:
+            lb = LabelBinarizer().fit(classes)
+        except (TypeError, ValueError) as exc:
+            _fail(f"{where}: these classes cannot be binarized: {exc}")
+    else:
+        _fail(f"{where}: unsupported target type {y_type!r}.")
+    if lb.y_type_ != y_type or not np.array_equal(lb.classes_, classes):
+        _fail(f"{where}: classes {classes.tolist()} do not make a {y_type!r} target.")
+    lb.classes_ = classes  # the exact dtype that was saved
+    return lb
+
+
+def _read_array(zf, info, decl, name):
+    """Read one ``.npy`` member after checking its header against ``decl``."""
+    try:
+        data = zf.read(info)
+    except _ZIP_ERRORS as exc:
+        _fail(f"the member {info.filename!r} cannot be read: {exc}")
+    buf = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(buf)
+        if version == (1, 0):
+            header = np.lib.format.read_array_header_1_0(
+                buf, max_header_size=_MAX_NPY_HEADER
+            )
+        elif version == (2, 0):
+            header = np.lib.format.read_array_header_2_0(
+                buf, max_header_size=_MAX_NPY_HEADER
+            )
+        else:
+            raise ValueError(f"unsupported .npy version {version}")
+    except (ValueError, SyntaxError, TypeError, OverflowError) as exc:
+        _fail(f"the member {info.filename!r} is not a valid .npy file: {exc}")
+    shape, _, dtype = header
+    if dtype != decl["dtype"] or tuple(shape) != decl["shape"]:
+        _fail(
+            f"the array {name!r} has dtype {dtype} and shape {tuple(shape)} but "
+            f"metadata.json declares {decl['dtype']} and {decl['shape']}."
+        )
+    if len(data) - buf.tell() != decl["nbytes"]:
+        _fail(
+            f"the array {name!r} holds {len(data) - buf.tell()} bytes of data; its "
+            f"header declares {decl['nbytes']}."
+        )
+    buf.seek(0)
+    try:
+        array = np.load(buf, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        _fail(f"the array {name!r} cannot be read: {exc}")
+    return array.astype(array.dtype.newbyteorder("="), copy=True)
+
+
+def _array_declarations(arrays, max_bytes):
+    if not isinstance(arrays, dict):
+        _fail("'arrays' must be a JSON object.")
+    out, total = {}, 0
+    for name, decl in arrays.items():
+        where = f"the declaration of array {name!r}"
+        if not _ARRAY_NAME.match(name):
+            _fail(f"{name!r} is not an allowed array name.")
+        _keys(decl, where, ("dtype", "shape"))
+        try:
+            dtype = np.dtype(_str(decl["dtype"], f"{where}.dtype"))
+        except (TypeError, ValueError):
+            _fail(f"{where}: {decl['dtype']!r} is not a NumPy dtype.")
+        if (
+            dtype.kind not in _ARRAY_DTYPES
+            or dtype.fields is not None
+            or dtype.subdtype
+        ):
+            _fail(
+                f"{where}: arrays must have a bool, int, float or complex dtype "
+                f"(object arrays are never loaded); got {decl['dtype']!r}."
+            )
+        shape = decl["shape"]
+        if not isinstance(shape, list) or len(shape) > 32:
+            _fail(f"{where}: shape must be a list of at most 32 ints.")
+        shape = tuple(_int(s, f"{where}.shape", 0) for s in shape)
+        nbytes = math.prod(shape) * dtype.itemsize
+        total += nbytes
+        if max_bytes is not None and total > max_bytes:
+            _fail(f"its arrays declare more than max_bytes={max_bytes} bytes.")
+        out[name] = {"dtype": dtype, "shape": shape, "nbytes": nbytes}
+    return out
+
+
+def load(path, *, max_bytes=2**31):
+    """Load an estimator written by :func:`save`.
+
+    Only JSON and plain numeric ``.npy`` arrays are read; components are built
+    from their registered names; nothing named by the file is imported or run.
+
+    Parameters
+    ----------
+    path : str, os.PathLike or binary file object
+        The file to read.
+    max_bytes : int or None, default=2**31
+        Refuse files whose arrays would need more memory than this (guards
+        against zip bombs and crafted sizes); None disables the limit.
+
+    Returns
+    -------
+    estimator : NNClassifier or NNRegressor
+        The estimator, with the fitted state it was saved with: predictions
+        are identical and ``partial_fit`` or ``warm_start`` continue exactly.
+
+    Raises
+    ------
+    ValueError
+        If the file is not an sknn model file, was written by a newer format
+        version, or is corrupted, truncated or inconsistent.
+    """
+    own = isinstance(path, (str, os.PathLike))
+    fh = open(path, "rb") if own else path
+    try:
+        try:
+            zf = zipfile.ZipFile(fh, "r")
+        except _ZIP_ERRORS as exc:
+            _fail(f"not an sknn model file (not a readable zip archive: {exc}).")
+        with zf:
+            return _load_zip(zf, max_bytes)
+    finally:
+        if own:
+            fh.close()
+
+
+def _load_zip(zf, max_bytes):
+    infos = zf.infolist()
+    names = [i.filename for i in infos]
+    if len(set(names)) != len(names):
+        _fail("the archive holds two members with the same name.")
+    if _METADATA not in names:
+        _fail("not an sknn model file (no metadata.json in the archive).")
+    members = {}
+    for info in infos:
+        if info.flag_bits & 0x1:
+            _fail(f"the member {info.filename!r} is encrypted.")
+        if info.filename == _METADATA:
+            continue
+        match = _ARRAY_MEMBER.match(info.filename)
+        if not match:
+            _fail(
+                f"unexpected member {info.filename!r} (only metadata.json and "
+                "arrays/<name>.npy are allowed)."
+            )
+        members[match.group(1)] = info
+
+    info = zf.getinfo(_METADATA)
+    if info.file_size > _MAX_METADATA_BYTES:
+        _fail(
+            f"metadata.json declares {info.file_size} bytes (at most "
+            f"{_MAX_METADATA_BYTES} allowed)."
+        )
+    try:
+        data = zf.read(info)
+    except _ZIP_ERRORS as exc:
+        _fail(f"metadata.json cannot be read: {exc}")
+    meta = _strict_json(data)
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+        _fail(f"not an sknn model file (metadata.json has no format {FORMAT_NAME!r}).")
+    version = meta.get("format_version")
+    _int(version, "format_version", 1)
+    if version > FORMAT_VERSION:
+        _fail(
+            f"it uses format version {version}, written by a newer sknn "
+            f"({meta.get('sknn_version')!r}); this sknn reads versions up to "
+            f"{FORMAT_VERSION}. Upgrade sknn to load it."
+        )
+    _keys(
+        meta,
+        "metadata.json",
+        (
+            "format",
+            "format_version",
+            "sknn_version",
+            "estimator",
+            "params",
+            "fitted",
+            "attributes",
+            "arrays",
+        ),
+    )
+    _str(meta["sknn_version"], "sknn_version")
+    cls = (
+        _ESTIMATORS.get(meta["estimator"])
+        if isinstance(meta["estimator"], str)
+        else None
+    )
+    if cls is None:
+        _fail(
+            f"unknown estimator class {meta['estimator']!r}; only "
+            f"{', '.join(_ESTIMATORS)} can be loaded."
+        )
+
+    decls = _array_declarations(meta["arrays"], max_bytes)
+    if set(decls) != set(members):
+        _fail(
+            f"the arrays declared in metadata.json {sorted(decls)} differ from the "
+            f"arrays in the archive {sorted(members)}."
+        )
+    for name, member in members.items():
+        header_room = _MAX_NPY_HEADER + 16
+        if (
+            not decls[name]["nbytes"]
+            <= member.file_size
+            <= decls[name]["nbytes"] + header_room
+        ):
+            _fail(
+                f"the member {member.filename!r} declares {member.file_size} bytes, "
+                f"which does not match its declared shape and dtype."
+            )
+    arrays = {
+        name: _read_array(zf, members[name], decls[name], name) for name in members
+    }
+
+    params_node = meta["params"]
+    if not isinstance(params_node, dict):
+        _fail("'params' must be a JSON object.")
+    valid = cls._get_param_names()
+    unknown = sorted(set(params_node) - set(valid))
+    if unknown:
+        _fail(f"{cls.__name__} has no parameters {unknown}.")
+    reader = _Reader(arrays)
+    params = {k: reader.decode(v, f"parameter {k!r}") for k, v in params_node.items()}
+    _check_param_kinds(params)
+    reader.params = params
+    estimator = cls()
+    estimator.set_params(**params)
+
+    if not isinstance(meta["fitted"], bool):
+        _fail("'fitted' must be true or false.")
+    attrs_node = meta["attributes"]
+    if not isinstance(attrs_node, dict) or (attrs_node and not meta["fitted"]):
+        _fail("'attributes' must be a JSON object, empty for an unfitted estimator.")
+    attrs = {}
+    for name, node in attrs_node.items():
+        if not _ATTR_NAME.match(name) or name in valid or hasattr(cls, name):
+            _fail(f"{name!r} is not an allowed attribute name.")
+        attrs[name] = reader.decode(
+            node, f"attribute {name!r}", state=name == "callbacks_"
+        )
+    if reader.used != set(arrays):
+        _fail(f"the arrays {sorted(set(arrays) - reader.used)} are not used.")
+    if meta["fitted"]:
+        _check_fitted(cls, attrs)
+        for name, value in attrs.items():
+            setattr(estimator, name, value)
+    return estimator
+
+
+def _check_param_kinds(params):
+    for name, kind in _PARAM_KINDS.items():
+        value = params.get(name)
+        base = REGISTRIES[kind].base
+        ok = isinstance(value, (str, base)) or (
+            isinstance(value, type) and issubclass(value, base)
+        )
+        if name in params and not ok:
+            _fail(
+                f"parameter {name!r} must be a registered name or an instance of "
+                f"{base.__name__}; got {value!r}."
+            )
+    callbacks = params.get("callbacks")
+    base = REGISTRIES["callbacks"].base
+    if callbacks is not None and not (
+        isinstance(callbacks, (list, tuple))
+        and all(
+            isinstance(c, (str, base)) or (isinstance(c, type) and issubclass(c, base))
+            for c in callbacks
+        )
+    ):
+        _fail(
+            "parameter 'callbacks' must be None or a list of callbacks; got "
+            f"{callbacks!r}."
+        )
+
+
+def _check_fitted(cls, attrs):
+    """Check the fitted attributes that prediction and training rely on."""
+    required = [
+        "coefs_",
+        "intercepts_",
+        "n_layers_",
+        "n_outputs_",
+        "out_activation_",
+        "n_features_in_",
+        "_activation",
+        "_loss",
+    ]
+    if cls is NNClassifier:
+        required += ["classes_", "_label_binarizer"]
+    missing = [name for name in required if name not in attrs]
+    if missing:
+        _fail(f"the fitted estimator lacks the attributes {missing}.")
+
+    coefs, intercepts = attrs["coefs_"], attrs["intercepts_"]
+    if not (
+        isinstance(coefs, list)
+        and isinstance(intercepts, list)
+        and len(coefs) == len(intercepts) >= 1
+        and all(isinstance(a, np.ndarray) for a in coefs + intercepts)
+    ):
+        _fail("coefs_ and intercepts_ must be lists of arrays of the same length.")
+    dtype = coefs[0].dtype
+    if dtype not in (np.float32, np.float64):
+        _fail(f"the weights must be float32 or float64; got {dtype}.")
+    sizes = [coefs[0].shape[0] if coefs[0].ndim == 2 else -1]
+    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+        if W.dtype != dtype or b.dtype != dtype:
+            _fail("coefs_ and intercepts_ must all have the same dtype.")
+        if W.ndim != 2 or W.shape[0] != sizes[-1] or b.shape != (W.shape[1],):
+            _fail(
+                f"layer {i}: coefs_ {W.shape} and intercepts_ {b.shape} do not chain "
+                f"from {sizes[-1]} inputs."
+            )
+        if not (np.isfinite(W).all() and np.isfinite(b).all()):
+            _fail(f"layer {i} has non-finite weights.")
+        sizes.append(W.shape[1])
+    for name, expected in (
+        ("n_layers_", len(sizes)),
+        ("n_features_in_", sizes[0]),
+        ("n_outputs_", sizes[-1]),
+    ):
+        if _int(attrs[name], name) != expected:
+            _fail(f"{name}={attrs[name]} does not match the weights ({expected}).")
+    layout = Layout(sizes)
+    flat = layout.pack(coefs, intercepts, dtype)
+    attrs["coefs_"], attrs["intercepts_"] = layout.unpack(flat)
+
+    activation, loss = attrs["_activation"], attrs["_loss"]
+    if not isinstance(activation, REGISTRIES["activations"].base):
+        _fail("_activation must be an activation component.")
+    if not isinstance(loss, REGISTRIES["losses"].base):
+        _fail("_loss must be a loss component.")
+    if loss.classification != (cls is NNClassifier):
+        _fail(f"the loss {type(loss).__name__} does not suit a {cls.__name__}.")
+    if attrs["out_activation_"] not in _LINKS or attrs["out_activation_"] != loss.link:
+        _fail(
+            f"out_activation_={attrs['out_activation_']!r} does not match the loss "
+            f"link {loss.link!r}."
+        )
+
+    for name in ("n_iter_", "t_", "_no_improvement_count"):
+        if name in attrs:
+            _int(attrs[name], name)
+    for name in ("loss_", "best_loss_", "best_validation_score_", "_best_valid_loss"):
+        if name in attrs:
+            _float(attrs[name], name, none=name != "loss_")
+    for name in ("loss_curve_", "validation_scores_"):
+        value = attrs.get(name)
+        if name in attrs and not (value is None and name == "validation_scores_"):
+            if not isinstance(value, list):
+                _fail(f"{name} must be a list of numbers.")
+            for v in value:
+                _float(v, name)
+    history = attrs.get("history_", [])
+    if not (isinstance(history, list) and all(isinstance(r, dict) for r in history)):
+        _fail("history_ must be a list of dicts.")
+    names = attrs.get("feature_names_in_")
+    if "feature_names_in_" in attrs and not (
+        isinstance(names, np.ndarray)
+        and names.dtype == object
+        and names.shape == (sizes[0],)
+        and all(isinstance(s, str) for s in names)
+    ):
+        _fail("feature_names_in_ must be n_features_in_ strings.")
+    if "_rng" in attrs and not isinstance(
+        attrs["_rng"], (np.random.RandomState, type(None))
+    ):
+        _fail("_rng must be a random state.")
+    for name in ("_best_params",):
+        value = attrs.get(name)
+        if value is not None and not (
+            isinstance(value, np.ndarray)
+            and value.shape == flat.shape
+            and value.dtype.kind == "f"
+        ):
+            _fail(f"{name} must be None or a float array of {flat.size} values.")
+    state = attrs.get("optimizer_state_", {})
+    if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
+        _fail("optimizer_state_ must be a dict with string keys.")
+    for key, value in state.items():
+        if isinstance(value, np.ndarray) and (
+            value.shape != flat.shape or value.dtype.kind != "f"
+        ):
+            _fail(
+                f"optimizer_state_[{key!r}] must be a float array of {flat.size} "
+                "values."
+            )
+    callbacks = attrs.get("callbacks_", [])
+    base = REGISTRIES["callbacks"].base
+    if not (
+        isinstance(callbacks, list) and all(isinstance(c, base) for c in callbacks)
+    ):
+        _fail("callbacks_ must be a list of callbacks.")
+
+    if cls is NNClassifier:
+        classes, lb = attrs["classes_"], attrs["_label_binarizer"]
+        if not isinstance(classes, np.ndarray) or not isinstance(lb, LabelBinarizer):
+            _fail("classes_ must be labels and _label_binarizer a label binarizer.")
+        if classes.dtype != lb.classes_.dtype or not np.array_equal(
+            classes, lb.classes_
+        ):
+            _fail("classes_ differs from the classes of _label_binarizer.")
+        attrs["classes_"] = lb.classes_
+        expected = {1, 2} if lb.y_type_ == "binary" else {len(classes)}
+        if sizes[-1] not in expected:
+            _fail(
+                f"a {lb.y_type_} classifier with {len(classes)} classes cannot have "
+                f"{sizes[-1]} outputs."
+            )
+    elif "classes_" in attrs or "_label_binarizer" in attrs:
+        _fail("a regressor has no classes.")
+
+
+def skops_trusted_types():
+    """Names of sknn's own types, for ``skops.io.load(..., trusted=...)``.
+
+    sknn's estimators and built-in components hold configuration and arrays
+    only, and none of them runs code when skops rebuilds it. Types from
+    plugins are not included: check them with ``skops.io.get_untrusted_types``.
+
+    Returns
+    -------
+    names : list of str
+        Fully qualified class names, e.g. ``"sknn.estimators.NNClassifier"``.
+
+    Examples
+    --------
+    >>> from sknn._persistence import skops_trusted_types
+    >>> "sknn.optimizers.Adam" in skops_trusted_types()
+    True
+    """
+    classes = set(_ESTIMATORS.values())
+    for registry in REGISTRIES.values():
+        classes.update(
+            c
+            for c in registry._classes.values()
+            if c.__module__.split(".")[0] == "sknn"
+        )
+    return sorted(f"{c.__module__}.{c.__qualname__}" for c in classes)

@@ -30,7 +30,7 @@ from sknn import (
 from sknn._persistence import load, save
 
 FUZZ = settings(
-    max_examples=500,
+    max_examples=800,
     derandomize=True,
     database=None,
     deadline=None,
@@ -272,12 +272,20 @@ def _predict_quietly(est, X):
         return est.predict(X)
 
 
-def test_poisson_predictions_stay_finite_on_unscaled_input():
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("optimizer", ["adam", "adagrad"])
+def test_poisson_predictions_stay_finite_on_unscaled_input(dtype, optimizer):
     # The exp link overflows: the fit succeeds (divergence is caught and the
-    # initial weights are kept) but predict returns inf.
-    X = np.array([[1764052.34596766]])
+    # initial weights are kept) but predict returned inf.
+    X = np.array([[1764052.34596766]], dtype=dtype)
     reg = _fit_quietly(
-        NNRegressor(hidden_layer_sizes=(), loss="poisson", max_iter=1, random_state=0),
+        NNRegressor(
+            hidden_layer_sizes=(),
+            loss="poisson",
+            optimizer=optimizer,
+            max_iter=1,
+            random_state=0,
+        ),
         X,
         np.array([[0.0, 0.0, 1.0]]),
     )

@@ -7,6 +7,7 @@
 
 from . import activations, callbacks, initializers, losses, optimizers, schedules
 from ._base import Component, StopTraining
+from ._persistence import load, save
 from ._registry import REGISTRIES
 from .estimators import NNClassifier, NNRegressor
 
@@ -55,6 +56,8 @@ __all__ = [
     "NNRegressor",
     "Component",
     "StopTraining",
+    "save",
+    "load",
     "register_activation",
     "register_loss",
     "register_optimizer",

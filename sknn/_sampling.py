@@ -81,8 +81,10 @@ class KeyedUniforms:
     def random_sample(self, shape):
         n, m = shape
         self.calls += 1
-        start = np.array([self.salt], dtype=np.uint64)
-        start = _mix(start + np.uint64(self.calls) * _GOLDEN)
+        start = np.array(
+            [(self.salt + self.calls * 0x9E3779B97F4A7C15) % 2**64], dtype=np.uint64
+        )
+        start = _mix(start)
         cols = np.arange(1, m + 1, dtype=np.uint64) * _GOLDEN + start
         h = _mix(self.keys[:n, None] ^ cols[None, :])
         return (h >> np.uint64(11)).astype(np.float64) * 2.0**-53

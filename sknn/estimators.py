@@ -343,7 +343,12 @@ class _BaseNN(BaseEstimator):
         if not incremental:
             self._no_improvement_count = 0
         try:
-            with _deferred_interrupt() as interrupt:
+            # Non-finite values are detected and reported by the loop itself
+            # (see _recover); NumPy's overflow warnings would only be noise.
+            with (
+                _deferred_interrupt() as interrupt,
+                np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+            ):
                 if spec.optimizer.stochastic:
                     self._train_stochastic(
                         net, spec, X, Y, sw, labels, incremental, interrupt
@@ -678,6 +683,18 @@ class _BaseNN(BaseEstimator):
         per_sample = net.loss.loss(Y, raw)
         loss = float(np.average(per_sample, weights=sw))
         return loss, float(self._validation_score(raw, Y, sw, labels))
+
+    def __setstate__(self, state):
+        # Unpickling copies each array on its own: make coefs_ and intercepts_
+        # views of one flat vector again, as after fit.
+        super().__setstate__(state)
+        coefs, intercepts = state.get("coefs_"), state.get("intercepts_")
+        if isinstance(coefs, list) and isinstance(intercepts, list) and coefs:
+            sizes = [coefs[0].shape[0], *(c.shape[1] for c in coefs)]
+            layout = _engine.Layout(sizes)
+            if layout.flat_of(coefs, intercepts) is None:
+                flat = layout.pack(coefs, intercepts, coefs[0].dtype)
+                self.coefs_, self.intercepts_ = layout.unpack(flat)
 
     # ------------------------------------------------------------- prediction
     def _raw(self, X):

@@ -95,7 +95,8 @@ _LINKS = {
 
 def _exp(raw, out):
     # Saturate at the largest float instead of overflowing to inf.
-    limit = np.log(np.finfo(raw.dtype).max)
+    dt = raw.dtype.type
+    limit = np.nextafter(dt(np.log(np.finfo(dt).max)), dt(0))
     return np.exp(np.minimum(raw, limit, out=out), out=out)
 
 

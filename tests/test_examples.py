@@ -8,9 +8,9 @@
 - The API reference gives every built-in component and both estimators with
   their full signature, and the pages' relative links and anchors resolve.
 
-All the subprocesses start together, so that they overlap, each with
-single-threaded BLAS (several idle BLAS threads per process would compete for
-the cores); the tests then wait for their own.
+The subprocesses of the selected tests start together, so that they overlap,
+each with single-threaded BLAS (several spinning BLAS threads per process would
+compete for the cores); the tests then wait for their own.
 """
 
 import ast
@@ -101,13 +101,19 @@ def _read(page):
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """Start every example script and doc page at once; name -> (stdout, stderr, rc)."""
+def runs(request, tmp_path_factory):
+    """``runs(name) -> (stdout, stderr, returncode)`` of an example or a doc page.
+
+    The scripts and pages of every selected test start at once, so that they
+    overlap; under pytest-xdist, whose workers share the tests of this module,
+    each one starts only when its test asks for it.
+    """
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = "1"
-    procs = {}
-    for name in [*EXPECTED_LINES, *DOC_PAGES]:
+    procs, results = {}, {}
+
+    def start(name):
         cwd = tmp_path_factory.mktemp(name.replace(".", "_"))
         if name in EXPECTED_LINES:
             script = EXAMPLES / name
@@ -122,10 +128,11 @@ def runs(tmp_path_factory):
             stderr=subprocess.PIPE,
             text=True,
         )
-    results = {}
 
     def result(name):
         if name not in results:
+            if name not in procs:
+                start(name)
             proc = procs[name]
             try:
                 out, err = proc.communicate(timeout=TIMEOUT)
@@ -136,6 +143,13 @@ def runs(tmp_path_factory):
             results[name] = (out, err, proc.returncode)
         return results[name]
 
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        for item in request.session.items:
+            params = getattr(getattr(item, "callspec", None), "params", {})
+            if item.module is request.module and "runs" in item.fixturenames:
+                name = params.get("script") or params.get("page")
+                if name and name not in procs:
+                    start(name)
     yield result
     for proc in procs.values():
         if proc.poll() is None:

@@ -6,7 +6,7 @@ __all__ = ["Component", "StopTraining"]
 
 
 class StopTraining(Exception):
-    """Raised by a callback (or a schedule) to end training after this epoch.
+    """Raised by a callback's ``on_epoch_end`` to end training after this epoch.
 
     The message, if any, is shown in the estimator's verbose output.
     """

@@ -89,6 +89,10 @@ class Registry:
                 f"{', '.join(self.names())}."
             ) from None
 
+    def name_of(self, cls):
+        """The name ``cls`` is registered under, or None."""
+        return next((n for n, c in self._classes.items() if c is cls), None)
+
     def class_of(self, spec):
         """The component class that ``spec`` names, is, or is an instance of."""
         if isinstance(spec, str):

@@ -370,7 +370,7 @@ class _BaseNN(BaseEstimator):
     def _initialize(self, layout, spec, dtype, rng):
         params = np.empty(layout.n_params, dtype=dtype)
         coefs, intercepts = layout.unpack(params)
-        act_name = self.activation if isinstance(self.activation, str) else None
+        act_name = REGISTRIES["activations"].name_of(type(spec.activation))
         for W, b in zip(coefs, intercepts):
             spec.initializer(W, b, rng, act_name)
         self.coefs_, self.intercepts_ = coefs, intercepts
@@ -636,16 +636,14 @@ class _BaseNN(BaseEstimator):
         self.loss_ = record["train_loss"]
 
         if valid is not None:
-            # Best = highest validation score, ties broken by lower validation loss
-            # (a small validation set's accuracy saturates long before training is
-            # done).
+            # Stopping counts score improvements, as in scikit-learn. The weights
+            # kept are those of the highest score, ties broken by the lower
+            # validation loss (a small validation set's accuracy saturates early).
             score, vloss = record["valid_score"], record["valid_loss"]
             self.validation_scores_.append(score)
             best_score = self.best_validation_score_
             best_vloss = getattr(self, "_best_valid_loss", np.inf)
-            improved = score >= best_score + self.tol or (
-                score >= best_score and vloss <= best_vloss - self.tol
-            )
+            improved = score >= best_score + self.tol
             if score > best_score or (score >= best_score and vloss < best_vloss):
                 self.best_validation_score_, self._best_valid_loss = score, vloss
                 self._best_params = net.params.copy()
@@ -654,14 +652,16 @@ class _BaseNN(BaseEstimator):
             self.best_loss_ = min(self.best_loss_, self.loss_)
         self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
 
-        stop = False
+        reasons = []
         for cb in self.callbacks_:
             try:
                 cb.on_epoch_end(self, record["epoch"], record)
             except StopTraining as exc:
-                stop = True
-                if self.verbose:
-                    print(f"Stopping: {exc}")
+                reasons.append(str(exc))
+        if self.verbose:
+            for reason in reasons:
+                print(f"Stopping: {reason}")
+        stop = bool(reasons)
         if valid is None and rule == "validation":
             return stop
         if self._no_improvement_count > self.n_iter_no_change:

@@ -1,0 +1,934 @@
+"""Contract checks for component authors.
+
+Each ``check_*`` function puts one component through the contract the
+estimators rely on and raises ``AssertionError``, with a message that says
+what is wrong, at the first violation. Call them from the test suite of a
+package that adds components (see :func:`sknn.register_activation` and the
+``sknn.<kind>`` entry-point groups):
+
+- :func:`check_activation`: derivative against central finite differences,
+  in-place evaluation, ``uses_input``, dtype preservation, no mutation.
+- :func:`check_loss`: gradient against central finite differences,
+  ``loss_gradient`` consistency, inverse link, stability at extreme raw
+  outputs, dtype preservation, no mutation.
+- :func:`check_optimizer`: convergence on a convex quadratic and on the
+  Rosenbrock function, dtype preservation, state kept outside the optimizer.
+- :func:`check_schedule`: positive finite rates, purity, no mutation.
+
+Every check also verifies that the component itself is left unchanged: its
+``get_params``, its ``repr`` and its attributes are the same before and after.
+
+Examples
+--------
+>>> import numpy as np
+>>> from sknn.activations import Activation
+>>> from sknn.testing import check_activation
+>>> class Cube(Activation):
+...     "f(z) = z**3"
+...     uses_input = True
+...     def forward(self, z, out=None):
+...         return np.power(z, 3, out=out)
+...     def backward(self, grad, a, z=None):
+...         grad *= 3 * z * z
+...         return grad
+>>> check_activation(Cube())
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+__all__ = ["check_activation", "check_loss", "check_optimizer", "check_schedule"]
+
+_DEFAULT_DTYPES = (np.float32, np.float64)
+# Step of the central differences (float64): truncation ~h**2, roundoff ~eps/h.
+_H = 1e-6
+
+
+# ------------------------------------------------------------------ helpers
+def _fail(component, message):
+    raise AssertionError(f"{_describe(component)}: {message}")
+
+
+def _describe(component):
+    try:
+        return repr(component)
+    except Exception:  # a broken __repr__ is reported by _snapshot
+        return type(component).__name__
+
+
+def _check_kind(component, base, kind):
+    if not isinstance(component, base):
+        raise AssertionError(
+            f"{component!r} is not a{'n' if kind[0] in 'aeiou' else ''} {kind}: "
+            f"expected an instance of {base.__module__}.{base.__name__}."
+        )
+
+
+def _snapshot(component):
+    """What must not change while a component is used: params, repr, attributes."""
+    try:
+        params = component.get_params(deep=True)
+        text = repr(component)
+    except Exception as exc:
+        raise AssertionError(
+            f"{type(component).__name__}: get_params and repr must work on every "
+            f"component (estimators clone and print them); got "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    return _freeze(params), text, _freeze(vars(component))
+
+
+def _freeze(value, depth=0):
+    """A comparable copy of ``value``: arrays by content, objects by attributes."""
+    if isinstance(value, np.ndarray):
+        return ("ndarray", value.dtype.str, value.shape, value.tobytes())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = (
+            sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+        )
+        return (type(value).__name__, tuple(_freeze(v, depth) for v in items))
+    if isinstance(value, dict):
+        return ("dict", tuple((repr(k), _freeze(v, depth)) for k, v in value.items()))
+    if isinstance(value, (float, np.floating)):
+        return ("float", repr(value))  # NaN equals NaN here
+    if depth < 8 and not isinstance(value, type) and hasattr(value, "__dict__"):
+        return (type(value), id(value), _freeze(vars(value), depth + 1))
+    return value
+
+
+def _check_unchanged(component, before, action):
+    params, text, attributes = _snapshot(component)
+    old_params, old_text, old_attributes = before
+    if params != old_params:
+        changed = sorted(
+            k
+            for k in set(dict(params[1])) | set(dict(old_params[1]))
+            if dict(params[1]).get(k) != dict(old_params[1]).get(k)
+        )
+        _fail(
+            component,
+            f"{action} changed its parameters {changed}; a component is "
+            "configuration only and must never be mutated (keep run-time state "
+            "in the objects it returns).",
+        )
+    if text != old_text or attributes != old_attributes:
+        _fail(
+            component,
+            f"{action} changed the component's attributes (it was {old_text}); a "
+            "component is configuration only and must never be mutated (keep "
+            "run-time state in the objects it returns).",
+        )
+
+
+def _assert_close(component, actual, desired, rtol, atol, what):
+    actual = np.asarray(actual)
+    desired = np.asarray(desired)
+    if actual.shape != desired.shape:
+        _fail(component, f"{what}: shape {actual.shape}, expected {desired.shape}.")
+    if not np.all(np.isfinite(actual)):
+        _fail(component, f"{what}: non-finite values {actual[~np.isfinite(actual)]}.")
+    diff = np.abs(actual.astype(np.float64) - desired.astype(np.float64))
+    bound = atol + rtol * np.abs(desired.astype(np.float64))
+    bad = diff > bound
+    if np.any(bad):
+        i = np.unravel_index(np.argmax(diff - bound), diff.shape)
+        _fail(
+            component,
+            f"{what}: {int(bad.sum())} of {bad.size} values differ; worst at index "
+            f"{tuple(int(k) for k in i)}: got {actual[i]!r}, expected "
+            f"{desired[i]!r} (rtol={rtol:g}, atol={atol:g}).",
+        )
+
+
+def _check_dtype(component, array, dtype, what):
+    if not isinstance(array, np.ndarray):
+        _fail(component, f"{what} must be a numpy array, got {type(array).__name__}.")
+    if array.dtype != dtype:
+        _fail(
+            component,
+            f"{what} has dtype {array.dtype} for {np.dtype(dtype)} input; the dtype "
+            "must be preserved (float32 models run in float32).",
+        )
+
+
+def _check_not_mutated(component, array, original, what):
+    if not np.array_equal(array, original, equal_nan=True):
+        _fail(component, f"{what} changed its input array; it must only read it.")
+
+
+def _tolerances(dtype):
+    """(rtol, atol) for comparing results in ``dtype`` with float64 ones."""
+    if np.dtype(dtype) == np.float64:
+        return 1e-10, 1e-12
+    return 1e-4, 1e-5
+
+
+# --------------------------------------------------------------- activations
+def check_activation(activation, dtypes=_DEFAULT_DTYPES):
+    """Check an activation against the contract of :class:`sknn.activations.Activation`.
+
+    Verifies, on a fixed random batch:
+
+    - ``backward(grad, a, z)`` multiplies ``grad`` in place by ``f'(z)``,
+      compared with central finite differences of ``forward`` in float64;
+    - ``backward`` receives ``z=None`` and still works when ``uses_input`` is
+      false (the engine then computes the activation in place and drops
+      ``z``), and never changes ``a`` or ``z``;
+    - ``forward(z, out=z)`` and ``forward(z, out=buffer)`` give the same
+      values as ``forward(z)``, and ``forward(z)`` leaves ``z`` unchanged;
+    - for every dtype in ``dtypes``, outputs keep that dtype and agree with
+      the float64 results, and large inputs (±500) give finite values;
+    - the component is not mutated.
+
+    Parameters
+    ----------
+    activation : Activation
+        The activation instance to check.
+    dtypes : sequence of dtype, default=(np.float32, np.float64)
+        The floating dtypes that must be preserved.
+
+    Raises
+    ------
+    AssertionError
+        At the first violation, with a message naming it.
+
+    Examples
+    --------
+    >>> from sknn.activations import Tanh
+    >>> from sknn.testing import check_activation
+    >>> check_activation(Tanh())
+
+    A derivative that forgets a factor is caught:
+
+    >>> class BadTanh(Tanh):
+    ...     def backward(self, grad, a, z=None):
+    ...         grad *= 1 - a
+    ...         return grad
+    >>> check_activation(BadTanh())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    AssertionError: BadTanh(): backward(grad, a, z=None) must multiply grad in place ...
+    """
+    from .activations import Activation
+
+    _check_kind(activation, Activation, "activation")
+    before = _snapshot(activation)
+    uses_input = bool(getattr(activation, "uses_input", False))
+    z_arg = "z" if uses_input else "z=None"
+    rng = np.random.RandomState(0)
+    # Stay away from 0, where several activations have a kink.
+    z = rng.uniform(0.05, 3.0, (6, 5)) * rng.choice([-1.0, 1.0], (6, 5))
+    grad_in = rng.normal(size=z.shape)
+
+    def forward(x, out=None, what="forward(z)"):
+        try:
+            return activation.forward(x, out=out)
+        except Exception as exc:
+            _fail(activation, f"{what} raised {type(exc).__name__}: {exc}")
+
+    def backward(grad, a, x, what):
+        try:
+            return activation.backward(grad, a, x if uses_input else None)
+        except Exception as exc:
+            hint = (
+                ""
+                if uses_input
+                else (
+                    " (uses_input is False, so the engine passes z=None: set "
+                    "uses_input = True if the derivative needs z)"
+                )
+            )
+            _fail(activation, f"{what} raised {type(exc).__name__}: {exc}{hint}")
+
+    # Derivative against central differences, float64.
+    z0 = z.copy()
+    a = forward(z)
+    _check_not_mutated(activation, z, z0, "forward(z)")
+    _check_dtype(activation, a, np.float64, "forward(z)")
+    numeric = (forward(z + _H) - forward(z - _H)) / (2 * _H)
+    expected = grad_in * numeric
+    grad = grad_in.copy()
+    a_arg, z_copy = a.copy(), z.copy()
+    what = f"backward(grad, a, {z_arg})"
+    result = backward(grad, a_arg, z_copy, what)
+    _assert_close(
+        activation,
+        grad,
+        expected,
+        1e-5,
+        1e-7,
+        f"{what} must multiply grad in place by f'(z) (checked against central "
+        "differences of forward)",
+    )
+    _assert_close(activation, result, expected, 1e-5, 1e-7, f"the value {what} returns")
+    _check_not_mutated(activation, a_arg, a, f"{what} (argument a)")
+    _check_not_mutated(activation, z_copy, z, f"{what} (argument z)")
+
+    extreme = np.array([[-500.0, -50.0, -10.0, 0.0, 10.0, 50.0, 500.0]])
+    for dtype in dtypes:
+        dtype = np.dtype(dtype)
+        name = dtype.name
+        rtol, atol = _tolerances(dtype)
+        zt = z.astype(dtype)
+        zc = zt.copy()
+        at = forward(zt, what=f"forward(z) ({name})")
+        _check_dtype(activation, at, dtype, f"forward(z) ({name})")
+        _check_not_mutated(activation, zt, zc, f"forward(z) ({name})")
+        _assert_close(
+            activation,
+            at,
+            forward(zc.astype(np.float64)),
+            rtol,
+            atol,
+            f"forward(z) in {name} against float64",
+        )
+        buf = np.full_like(zt, np.nan)
+        res = forward(zt, out=buf, what=f"forward(z, out=buffer) ({name})")
+        _assert_close(activation, buf, at, 0, 0, f"forward(z, out=buffer) ({name})")
+        _assert_close(
+            activation,
+            res,
+            at,
+            0,
+            0,
+            f"the value forward(z, out=buffer) returns ({name})",
+        )
+        inplace = zt.copy()
+        res = forward(inplace, out=inplace, what=f"forward(z, out=z) ({name})")
+        _assert_close(
+            activation,
+            inplace,
+            at,
+            0,
+            0,
+            f"forward(z, out=z) ({name}) must equal forward(z)",
+        )
+        _assert_close(
+            activation, res, at, 0, 0, f"the value forward(z, out=z) returns ({name})"
+        )
+
+        what = f"backward(grad, a, {z_arg}) ({name})"
+        grad = grad_in.astype(dtype)
+        a_arg = at.copy()
+        res = backward(grad, a_arg, zt, what)
+        _check_dtype(activation, res, dtype, what)
+        _check_not_mutated(activation, a_arg, at, what + " (argument a)")
+        _check_not_mutated(activation, zt, zc, what + " (argument z)")
+        g64 = grad_in.astype(dtype).astype(np.float64)
+        ref = backward(g64, forward(zc.astype(np.float64)), zc.astype(np.float64), what)
+        _assert_close(activation, grad, ref, rtol, atol, what + " against float64")
+
+        ze = extreme.astype(dtype)
+        ae = forward(ze, what=f"forward(z) at z={extreme.ravel().tolist()} ({name})")
+        _check_dtype(activation, ae, dtype, f"forward(z) ({name})")
+        ge = backward(np.ones_like(ze), ae.copy(), ze.copy(), what + " at large |z|")
+        for value, label in ((ae, "forward"), (ge, "backward")):
+            if not np.all(np.isfinite(value)):
+                _fail(
+                    activation,
+                    f"{label} is not finite at z={extreme.ravel().tolist()} "
+                    f"({name}): {value.ravel().tolist()}.",
+                )
+    _check_unchanged(activation, before, "Using the activation")
+
+
+# -------------------------------------------------------------------- losses
+def _rejects_negative_targets(loss, shape):
+    try:
+        loss.check_target(-np.ones(shape))
+    except ValueError:
+        return True
+    return False
+
+
+def _default_targets(loss, n_samples, n_outputs, rng):
+    if loss.classification:
+        if loss.link == "softmax":
+            return np.eye(n_outputs)[np.arange(n_samples) % n_outputs][
+                rng.permutation(n_samples)
+            ]
+        y = (rng.uniform(size=(n_samples, n_outputs)) < 0.5).astype(np.float64)
+        y[0], y[1] = 0.0, 1.0  # every column has both classes
+        return y
+    if _rejects_negative_targets(loss, (n_samples, n_outputs)):
+        y = rng.poisson(2.0, (n_samples, n_outputs)).astype(np.float64)
+        y[0] = 0.0  # the boundary of the domain
+        return y
+    return rng.normal(scale=2.0, size=(n_samples, n_outputs))
+
+
+def _link_reference(link, raw):
+    """The documented inverse links, in float64; None for unknown names."""
+    raw = raw.astype(np.float64)
+    if link == "identity":
+        return raw
+    if link == "logistic":
+        return 0.5 * (1 + np.tanh(0.5 * raw))
+    if link == "softmax":
+        e = np.exp(raw - raw.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    if link == "exp":
+        return np.exp(raw)
+    return None
+
+
+def check_loss(loss, dtypes=_DEFAULT_DTYPES, n_outputs=3, y=None, extreme=None):
+    """Check a loss against the contract of :class:`sknn.losses.Loss`.
+
+    Verifies, on a fixed random batch of raw outputs and suitable targets
+    (one-hot rows for a ``"softmax"`` link, 0/1 labels for other
+    classification losses, non-negative counts when ``check_target`` rejects
+    negative targets, real values otherwise):
+
+    - ``check_target`` accepts those targets;
+    - ``gradient(y, raw)`` and the gradient of ``loss_gradient(y, raw)`` equal
+      the central finite differences of ``loss(y, raw).sum()`` in float64;
+    - ``loss_gradient`` agrees with ``loss`` and ``gradient``, also when
+      given an ``out`` buffer (whose previous content must not matter);
+    - ``loss`` has shape ``(n_samples,)``, the gradient and
+      ``inverse_link(raw)`` the shape of ``raw``; the inverse link matches
+      the documented ``link`` name (probabilities for classification);
+    - loss, gradient and inverse link are finite at extreme raw outputs
+      (±1e4 by default, ±30 for the ``"exp"`` link);
+    - for every dtype in ``dtypes``, every output keeps that dtype and agrees
+      with the float64 results; inputs are never changed;
+    - the component is not mutated.
+
+    Parameters
+    ----------
+    loss : Loss
+        The loss instance to check.
+    dtypes : sequence of dtype, default=(np.float32, np.float64)
+        The floating dtypes that must be preserved.
+    n_outputs : int, default=3
+        Number of outputs (columns of ``y`` and ``raw``).
+    y : array-like of shape (n_samples, n_outputs), optional
+        Targets in the loss's encoding, for losses with an unusual domain;
+        ``n_outputs`` is then taken from ``y``.
+    extreme : float, optional
+        Magnitude of the extreme raw outputs that must give finite values.
+
+    Raises
+    ------
+    AssertionError
+        At the first violation, with a message naming it.
+
+    Examples
+    --------
+    >>> from sknn.losses import LogLoss, Poisson
+    >>> from sknn.testing import check_loss
+    >>> check_loss(LogLoss())
+    >>> check_loss(Poisson())
+
+    A naive cross-entropy overflows for large raw outputs:
+
+    >>> import numpy as np
+    >>> class NaiveLogLoss(LogLoss):
+    ...     def loss(self, y, raw):
+    ...         e = np.exp(raw)
+    ...         p = e / e.sum(axis=1, keepdims=True)
+    ...         return -(y * np.log(p)).sum(axis=1)
+    >>> with np.errstate(all="ignore"):  # doctest: +ELLIPSIS
+    ...     check_loss(NaiveLogLoss())
+    Traceback (most recent call last):
+    ...
+    AssertionError: NaiveLogLoss(): loss(y, raw) is not finite at extreme raw ...
+    """
+    from .losses import Loss
+
+    _check_kind(loss, Loss, "loss")
+    before = _snapshot(loss)
+    rng = np.random.RandomState(0)
+    n_samples = 8
+    if y is None:
+        y = _default_targets(loss, n_samples, n_outputs, rng)
+    else:
+        y = np.array(y, dtype=np.float64)
+        if y.ndim != 2:
+            raise ValueError(
+                f"y must be 2-d (n_samples, n_outputs); got shape {y.shape}."
+            )
+        n_samples, n_outputs = y.shape
+    try:
+        loss.check_target(y)
+    except ValueError as exc:
+        _fail(loss, f"check_target rejected the targets {y.tolist()}: {exc}")
+    scale = 0.5 if loss.link == "exp" else 1.5
+    raw = rng.normal(scale=scale, size=(n_samples, n_outputs))
+    if extreme is None:
+        extreme = 30.0 if loss.link == "exp" else 1e4
+
+    def call(method, *args, what, **kwargs):
+        """``loss.method(*args)``, checking that it leaves ``args`` unchanged."""
+        copies = [a.copy() for a in args]
+        try:
+            result = getattr(loss, method)(*args, **kwargs)
+        except Exception as exc:
+            _fail(loss, f"{what} raised {type(exc).__name__}: {exc}")
+        names = ("y", "raw") if len(args) == 2 else ("raw",)
+        for arg, copy, arg_name in zip(args, copies, names):
+            _check_not_mutated(loss, arg, copy, f"{what} (argument {arg_name})")
+        return result
+
+    def total(r):
+        return float(np.sum(call("loss", y, r, what="loss(y, raw)")))
+
+    # Gradient against central differences of the summed loss, float64.
+    numeric = np.empty_like(raw)
+    for idx in np.ndindex(raw.shape):
+        step = np.zeros_like(raw)
+        step[idx] = _H
+        numeric[idx] = (total(raw + step) - total(raw - step)) / (2 * _H)
+    values = call("loss", y, raw, what="loss(y, raw)")
+    if np.shape(values) != (n_samples,):
+        _fail(
+            loss,
+            f"loss(y, raw) must return the per-sample loss, shape ({n_samples},); "
+            f"got shape {np.shape(values)}.",
+        )
+    _check_dtype(loss, values, np.float64, "loss(y, raw)")
+    grad = call("gradient", y, raw, what="gradient(y, raw)")
+    _assert_close(
+        loss,
+        grad,
+        numeric,
+        1e-5,
+        1e-7,
+        "gradient(y, raw) against central differences of loss(y, raw).sum()",
+    )
+    fused = call("loss_gradient", y, raw, what="loss_gradient(y, raw)")
+    if not (isinstance(fused, tuple) and len(fused) == 2):
+        _fail(loss, "loss_gradient(y, raw) must return a (loss, gradient) tuple.")
+    _assert_close(
+        loss,
+        fused[1],
+        numeric,
+        1e-5,
+        1e-7,
+        "the gradient of loss_gradient(y, raw) against central differences of "
+        "loss(y, raw).sum()",
+    )
+
+    for dtype in dtypes:
+        dtype = np.dtype(dtype)
+        name = dtype.name
+        rtol, atol = _tolerances(dtype)
+        yt, rt = y.astype(dtype), raw.astype(dtype)
+        yc, rc = yt.copy(), rt.copy()
+        y64, r64 = yc.astype(np.float64), rc.astype(np.float64)
+        ref_loss = call("loss", y64, r64, what="loss(y, raw)")
+        ref_grad = call("gradient", y64, r64, what="gradient(y, raw)")
+        loss_atol = atol * max(1.0, float(np.abs(ref_loss).max()))
+
+        lt = call("loss", yt, rt, what=f"loss(y, raw) ({name})")
+        _check_dtype(loss, lt, dtype, f"loss(y, raw) ({name})")
+        _assert_close(loss, lt, ref_loss, rtol, loss_atol, f"loss(y, raw) in {name}")
+        gt = call("gradient", yt, rt, what=f"gradient(y, raw) ({name})")
+        _check_dtype(loss, gt, dtype, f"gradient(y, raw) ({name})")
+        _assert_close(loss, gt, ref_grad, rtol, atol, f"gradient(y, raw) in {name}")
+        buf = np.full_like(rt, np.nan)
+        gb = call("gradient", yt, rt, out=buf, what=f"gradient(y, raw, out) ({name})")
+        _check_dtype(loss, gb, dtype, f"gradient(y, raw, out) ({name})")
+        _assert_close(
+            loss, gb, gt, rtol, atol, f"gradient(y, raw, out=buffer) ({name})"
+        )
+
+        for out in (None, np.full_like(rt, np.nan)):
+            what = (
+                f"loss_gradient(y, raw{'' if out is None else ', out=buffer'}) ({name})"
+            )
+            fused = call("loss_gradient", yt, rt, out=out, what=what)
+            if not (isinstance(fused, tuple) and len(fused) == 2):
+                _fail(loss, f"{what} must return a (loss, gradient) tuple.")
+            fl, fg = fused
+            _check_dtype(loss, fl, dtype, what + " loss")
+            _check_dtype(loss, fg, dtype, what + " gradient")
+            _assert_close(loss, fl, lt, rtol, loss_atol, what + " loss against loss()")
+            _assert_close(
+                loss, fg, gt, rtol, atol, what + " gradient against gradient()"
+            )
+
+        pred = call("inverse_link", rt, what=f"inverse_link(raw) ({name})")
+        _check_dtype(loss, pred, dtype, f"inverse_link(raw) ({name})")
+        ref = _link_reference(loss.link, rc)
+        if ref is not None:
+            _assert_close(
+                loss,
+                pred,
+                ref,
+                rtol,
+                atol,
+                f"inverse_link(raw) ({name}) against the {loss.link!r} link",
+            )
+        buf = np.full_like(rt, np.nan)
+        pb = call("inverse_link", rt, out=buf, what=f"inverse_link(raw, out) ({name})")
+        _assert_close(loss, pb, pred, 0, 0, f"inverse_link(raw, out=buffer) ({name})")
+        if loss.classification and not np.all((pred >= 0) & (pred <= 1)):
+            _fail(
+                loss, f"inverse_link(raw) ({name}) must give probabilities in [0, 1]."
+            )
+        if loss.link == "softmax":
+            _assert_close(
+                loss,
+                pred.sum(axis=1),
+                np.ones(n_samples),
+                rtol,
+                atol,
+                f"rows of inverse_link(raw) ({name}) must sum to 1",
+            )
+
+        # Extreme raw outputs: +-extreme and 0, mixed within every row.
+        pattern = np.array([1.0, -1.0, 0.0])[
+            (np.arange(n_samples)[:, None] + np.arange(n_outputs)) % 3
+        ]
+        re = (extreme * pattern).astype(dtype)
+        where = f"at extreme raw outputs (±{extreme:g}, {name})"
+        with np.errstate(all="ignore"):
+            checks = [
+                ("loss(y, raw)", call("loss", yt, re, what="loss(y, raw) " + where)),
+                (
+                    "gradient(y, raw)",
+                    call("gradient", yt, re, what="gradient " + where),
+                ),
+                (
+                    "inverse_link(raw)",
+                    call("inverse_link", re, what="inverse_link " + where),
+                ),
+            ]
+            fl, fg = call("loss_gradient", yt, re, what="loss_gradient " + where)
+        checks += [
+            ("loss_gradient(y, raw) loss", fl),
+            ("loss_gradient(y, raw) gradient", fg),
+        ]
+        for label, value in checks:
+            if not np.all(np.isfinite(value)):
+                _fail(
+                    loss,
+                    f"{label} is not finite {where}: {np.asarray(value).tolist()} "
+                    "(use a stable formulation such as log-sum-exp).",
+                )
+    _check_unchanged(loss, before, "Using the loss")
+
+
+# ---------------------------------------------------------------- optimizers
+def _quadratic(dim=10):
+    """A, b and the minimiser of 0.5 x'Ax - b'x, eigenvalues of A in [1, 10]."""
+    rng = np.random.RandomState(0)
+    q, _ = np.linalg.qr(rng.normal(size=(dim, dim)))
+    a = (q * np.linspace(1.0, 10.0, dim)) @ q.T
+    a = 0.5 * (a + a.T)
+    b = rng.normal(size=dim)
+    return a, b, np.linalg.solve(a, b)
+
+
+def _rosenbrock(x, grad):
+    """Value of the Rosenbrock function at ``x``; its gradient into ``grad``."""
+    u, v = x[0], x[1]
+    r = v - u * u
+    grad[0] = -2 * (1 - u) - 400 * u * r
+    grad[1] = 200 * r
+    return (1 - u) ** 2 + 100 * r * r
+
+
+def _default_settings(optimizer):
+    """(learning_rate, n_steps) that the built-in optimizer kinds converge with."""
+    from . import optimizers as o
+
+    if isinstance(optimizer, o.SGD):
+        return 1e-3, 5000
+    if isinstance(optimizer, o.Adagrad):
+        return 1.0, 10000
+    if isinstance(optimizer, o.RMSprop):
+        return 3e-3, 10000
+    return 2e-2, 10000  # Adam and other adaptive methods
+
+
+def _lr_at(learning_rate, i, n_steps):
+    """Constant for the first half, then cosine decay to learning_rate / 1000."""
+    half = n_steps // 2
+    if i < half:
+        return learning_rate
+    progress = (i - half) / max(n_steps - half, 1)
+    return learning_rate * (
+        1e-3 + (1 - 1e-3) * 0.5 * (1 + math.cos(math.pi * progress))
+    )
+
+
+def check_optimizer(
+    optimizer, dtypes=_DEFAULT_DTYPES, learning_rate=None, n_steps=None
+):
+    """Check an optimizer against the contract of :class:`sknn.optimizers.Optimizer`.
+
+    For every dtype in ``dtypes``, the optimizer must reach the minimiser of a
+    convex quadratic ``0.5 x'Ax - b'x`` (dimension 10, eigenvalues of ``A`` in
+    [1, 10], from 0) to a relative distance of 1e-3, and the minimum (1, 1) of
+    the Rosenbrock function from (-1.2, 1) to a distance of 1e-2.
+
+    A stochastic optimizer (``optimizer.stochastic``) is driven as the
+    estimator drives it: ``state = optimizer.init(params)``, then
+    ``optimizer.step(params, grad, state, lr)`` with a fresh gradient each
+    step. The step size is constant for the first half of the ``n_steps``
+    steps and then decays along a cosine to a thousandth of it, as a
+    learning-rate schedule would at the end of training. A full-batch
+    optimizer is run as ``optimizer.minimize(fun, params, max_iter, tol)``.
+
+    Also verified: ``params`` is updated in place and keeps its dtype, the
+    state's arrays have that dtype and share no memory with ``params``,
+    ``init`` leaves ``params`` unchanged, two runs from the same start give
+    identical results, and the optimizer itself is not mutated.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+        The optimizer instance to check.
+    dtypes : sequence of dtype, default=(np.float32, np.float64)
+        The floating dtypes that must be preserved.
+    learning_rate : float, optional
+        Peak step size for a stochastic optimizer. Defaults to the
+        optimizer's own ``learning_rate`` when set, else a value suited to
+        its kind (1e-3 for SGD, 3e-3 for RMSprop, 1.0 for Adagrad, 2e-2
+        otherwise).
+    n_steps : int, optional
+        Steps per problem for a stochastic optimizer (default 5000 for SGD,
+        10000 otherwise), or ``max_iter`` for a full-batch one (default 500).
+
+    Raises
+    ------
+    AssertionError
+        At the first violation, with a message naming it.
+
+    Examples
+    --------
+    >>> from sknn.optimizers import SGD, LBFGS
+    >>> from sknn.testing import check_optimizer
+    >>> check_optimizer(SGD(), n_steps=3000, dtypes=["float64"])
+    >>> check_optimizer(LBFGS())
+
+    Too large a step makes SGD diverge on the Rosenbrock function:
+
+    >>> import numpy as np
+    >>> with np.errstate(all="ignore"):  # doctest: +ELLIPSIS
+    ...     check_optimizer(SGD(learning_rate=0.01), dtypes=["float64"])
+    Traceback (most recent call last):
+    ...
+    AssertionError: SGD(learning_rate=0.01): diverged on the Rosenbrock function ...
+    """
+    from .optimizers import Optimizer
+
+    _check_kind(optimizer, Optimizer, "optimizer")
+    before = _snapshot(optimizer)
+    stochastic = bool(getattr(optimizer, "stochastic", True))
+    if stochastic:
+        default_lr, default_steps = _default_settings(optimizer)
+        if learning_rate is None:
+            learning_rate = getattr(optimizer, "learning_rate", None) or default_lr
+        n_steps = default_steps if n_steps is None else int(n_steps)
+    else:
+        n_steps = 500 if n_steps is None else int(n_steps)
+    a64, b64, x_star = _quadratic()
+
+    for dtype in dtypes:
+        dtype = np.dtype(dtype)
+        a, b = a64.astype(dtype), b64.astype(dtype)
+
+        def quad(x, grad, a=a, b=b):
+            np.matmul(a, x, out=grad)
+            grad -= b
+            return float(0.5 * (grad - b) @ x)
+
+        problems = [
+            ("the quadratic 0.5 x'Ax - b'x", quad, np.zeros(10), x_star, 1e-3, True),
+            (
+                "the Rosenbrock function",
+                _rosenbrock,
+                np.array([-1.2, 1.0]),
+                np.ones(2),
+                1e-2,
+                False,
+            ),
+        ]
+        for label, fun, start, target, tol, relative in problems:
+            run = _run_stochastic if stochastic else _run_full_batch
+            x = run(optimizer, fun, start.astype(dtype), learning_rate, n_steps, label)
+            where = f"on {label} ({dtype.name}, {n_steps} steps"
+            where += f", learning_rate={learning_rate:g})" if stochastic else ")"
+            if x.dtype != dtype:
+                _fail(optimizer, f"params changed dtype to {x.dtype} {where}.")
+            if not np.all(np.isfinite(x)):
+                _fail(optimizer, f"diverged {where}: params {x.tolist()}.")
+            dist = float(np.linalg.norm(x.astype(np.float64) - target))
+            if relative:
+                dist /= float(np.linalg.norm(target))
+            if dist > tol:
+                _fail(
+                    optimizer,
+                    f"did not converge {where}: {'relative ' if relative else ''}"
+                    f"distance to the minimiser {dist:.3g} > {tol:g}; reached "
+                    f"{x.tolist()}, minimiser {target.tolist()}.",
+                )
+            again = run(
+                optimizer, fun, start.astype(dtype), learning_rate, n_steps, label
+            )
+            if not np.array_equal(again, x):
+                _fail(
+                    optimizer,
+                    f"two runs from the same start gave different results {where}; "
+                    "all run-time state must live in the state object, not the "
+                    "optimizer.",
+                )
+    _check_unchanged(optimizer, before, "Running the optimizer")
+
+
+def _run_stochastic(optimizer, fun, params, learning_rate, n_steps, label):
+    start = params.copy()
+    try:
+        state = optimizer.init(params)
+    except Exception as exc:
+        _fail(optimizer, f"init(params) raised {type(exc).__name__}: {exc}")
+    if not np.array_equal(params, start):
+        _fail(optimizer, "init(params) changed params; it must only read them.")
+    if isinstance(state, dict):
+        arrays = list(state.values())
+    elif isinstance(state, (list, tuple)):
+        arrays = list(state)
+    else:
+        arrays = list(getattr(state, "__dict__", {}).values())
+    for value in arrays:
+        if isinstance(value, np.ndarray):
+            if np.shares_memory(value, params):
+                _fail(
+                    optimizer, "the state returned by init shares memory with params."
+                )
+            if value.dtype.kind == "f" and value.dtype != params.dtype:
+                _fail(
+                    optimizer,
+                    f"init(params) returned state arrays of dtype {value.dtype} for "
+                    f"{params.dtype} params; they must match so that float32 "
+                    "training stays float32.",
+                )
+    grad = np.empty_like(params)
+    for i in range(n_steps):
+        fun(params, grad)
+        try:
+            result = optimizer.step(
+                params, grad, state, _lr_at(learning_rate, i, n_steps)
+            )
+        except Exception as exc:
+            _fail(optimizer, f"step raised {type(exc).__name__} on {label}: {exc}")
+        if i == 0:
+            if result is not None and result is not params:
+                _fail(
+                    optimizer,
+                    "step must update params in place (the estimator ignores "
+                    "its return value).",
+                )
+            if np.array_equal(params, start):
+                _fail(optimizer, f"the first step on {label} left params unchanged.")
+        if not np.all(np.isfinite(params)):
+            break
+    return params
+
+
+def _run_full_batch(optimizer, fun, params, learning_rate, n_steps, label):
+    dtype = params.dtype
+    seen = set()
+
+    def fun_grad(p):
+        seen.add(np.asarray(p).dtype)
+        grad = np.empty_like(p)
+        return fun(p, grad), grad
+
+    try:
+        optimizer.minimize(fun_grad, params, n_steps, 1e-10)
+    except Exception as exc:
+        _fail(optimizer, f"minimize raised {type(exc).__name__} on {label}: {exc}")
+    if seen - {dtype}:
+        _fail(
+            optimizer,
+            f"minimize evaluated the objective at {sorted(map(str, seen))} params "
+            f"for {dtype} params; it must keep their dtype.",
+        )
+    return params
+
+
+# ----------------------------------------------------------------- schedules
+def check_schedule(schedule, base_lr=0.01, max_iter=50):
+    """Check a learning-rate schedule against :class:`sknn.schedules.Schedule`.
+
+    The schedule is called as the estimator calls it,
+    ``schedule(base_lr, epoch, history, max_iter)``, for epochs ``0`` to
+    ``max_iter`` with a synthetic training history (the loss falls, then
+    stalls, as it does when a plateau is reached). Verified:
+
+    - every epoch of the run (``0`` to ``max_iter - 1``) gets a positive,
+      finite real learning rate, and the epoch after it (where ``warm_start``
+      continues) a finite, non-negative one;
+    - the schedule is pure: the same arguments give the same rate, and the
+      history it is given is not changed;
+    - the component is not mutated.
+
+    Parameters
+    ----------
+    schedule : Schedule
+        The schedule instance to check.
+    base_lr : float, default=0.01
+        The base learning rate.
+    max_iter : int, default=50
+        The estimator's ``max_iter``.
+
+    Raises
+    ------
+    AssertionError
+        At the first violation, with a message naming it.
+
+    Examples
+    --------
+    >>> from sknn.schedules import Cosine
+    >>> from sknn.testing import check_schedule
+    >>> check_schedule(Cosine(warmup=5))
+    """
+    from .schedules import Schedule
+
+    _check_kind(schedule, Schedule, "schedule")
+    before = _snapshot(schedule)
+    history = []
+    for epoch in range(max_iter + 1):
+        loss = 1.0 / (1 + epoch) if epoch < max_iter // 3 else 1.0 / (1 + max_iter // 3)
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "train_loss": loss,
+                "valid_loss": 1.1 * loss,
+                "valid_score": 1.0 - loss,
+                "learning_rate": base_lr,
+                "duration": 0.01,
+            }
+        )
+    frozen = _freeze(history)
+
+    def call(epoch, hist):
+        try:
+            return schedule(base_lr, epoch, hist, max_iter)
+        except Exception as exc:
+            _fail(
+                schedule,
+                f"schedule({base_lr}, {epoch}, history, {max_iter}) raised "
+                f"{type(exc).__name__}: {exc}",
+            )
+
+    for epoch in range(max_iter + 1):
+        lr = call(epoch, history[:epoch])
+        where = f"at epoch {epoch} (base_lr={base_lr}, max_iter={max_iter})"
+        if not isinstance(lr, numbers.Real) or isinstance(lr, bool):
+            _fail(schedule, f"returned {lr!r} {where}; it must return a real number.")
+        in_run = epoch < max_iter
+        if not math.isfinite(lr) or lr < 0 or (in_run and lr == 0):
+            need = "positive" if in_run else "non-negative"
+            _fail(schedule, f"returned {lr!r} {where}; it must be finite and {need}.")
+        if call(epoch, history[:epoch]) != lr:
+            _fail(schedule, f"is not pure: two calls {where} returned different rates.")
+        if _freeze(history) != frozen:
+            _fail(schedule, f"changed the training history it was given {where}.")
+    _check_unchanged(schedule, before, "Calling the schedule")

@@ -6,6 +6,7 @@ fitted attributes. The arithmetic is in :mod:`sknn._engine`.
 """
 
 import contextlib
+import copy
 import signal
 import threading
 import time
@@ -292,6 +293,42 @@ class _BaseNN(BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=False)
 
     def _fit(self, X, y, sample_weight, incremental, classes=None):
+        """Train; on any exception, leave the estimator exactly as it was."""
+        # Lists (history_, loss_curve_, ...) grow in place and callbacks keep
+        # run-time state: copy them.
+        saved = {
+            k: copy.deepcopy(v)
+            if k == "callbacks_"
+            else list(v)
+            if isinstance(v, list)
+            else v
+            for k, v in self.__dict__.items()
+        }
+        # Resumed training updates the weights and optimizer state in place.
+        arrays = [
+            a
+            for a in [
+                *getattr(self, "coefs_", []),
+                *getattr(self, "intercepts_", []),
+                *getattr(self, "optimizer_state_", {}).values(),
+            ]
+            if isinstance(a, np.ndarray)
+        ]
+        backups = [a.copy() for a in arrays] if incremental or self.warm_start else []
+        state = dict(getattr(self, "optimizer_state_", {}))
+        try:
+            return self._fit_unsafe(X, y, sample_weight, incremental, classes)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            for array, backup in zip(arrays, backups):
+                array[...] = backup
+            if "optimizer_state_" in saved:
+                saved["optimizer_state_"].clear()
+                saved["optimizer_state_"].update(state)
+            raise
+
+    def _fit_unsafe(self, X, y, sample_weight, incremental, classes):
         spec = self._check_params()
         fitted = hasattr(self, "coefs_")
         first = not fitted or not (incremental or self.warm_start)

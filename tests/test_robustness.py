@@ -109,3 +109,55 @@ def test_extreme_inputs_never_give_non_finite_weights(optimizer):
         reg.fit(X, y)
     assert all(np.isfinite(w).all() for w in reg.coefs_ + reg.intercepts_)
     assert np.isfinite(reg.predict(X)).all()
+
+
+class _Crash(Callback):
+    def __init__(self, at=7):
+        self.at = at
+
+    def on_epoch_end(self, estimator, epoch, logs):
+        if epoch == self.at:
+            raise RuntimeError("callback bug")
+
+
+@pytest.mark.parametrize("how", ["fit", "warm_start", "partial_fit"])
+def test_failed_fit_leaves_the_fitted_estimator_as_it_was(how):
+    X, y = make_classification(n_samples=200, n_features=6, random_state=0)
+    clf = NNClassifier(
+        hidden_layer_sizes=(8,), max_iter=5, callbacks=[_Crash(7)], random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)  # epochs 1-5
+        if how == "partial_fit":
+            clf.partial_fit(X, y)  # epoch 6
+    before = dict(vars(clf))
+    weights = [w.copy() for w in clf.coefs_ + clf.intercepts_]
+    moments = {
+        k: v.copy()
+        for k, v in clf.optimizer_state_.items()
+        if isinstance(v, np.ndarray)
+    }
+    history = list(clf.history_)
+    proba = clf.predict_proba(X)
+    clf.set_params(max_iter=10, warm_start=how == "warm_start")
+    with pytest.raises(RuntimeError, match="callback bug"):
+        if how == "partial_fit":
+            clf.partial_fit(X, y)  # epoch 7
+        else:
+            clf.fit(X, y)  # epoch 7 of a new fit, or of the continued one
+    assert set(vars(clf)) == set(before)
+    assert clf.history_ == history
+    for a, b in zip(clf.coefs_ + clf.intercepts_, weights):
+        np.testing.assert_array_equal(a, b)
+    for k, v in moments.items():
+        np.testing.assert_array_equal(clf.optimizer_state_[k], v)
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+
+
+def test_failed_first_fit_leaves_the_estimator_unfitted():
+    X, y = make_classification(n_samples=200, n_features=6, random_state=0)
+    clf = NNClassifier(hidden_layer_sizes=(8,), callbacks=[_Crash(2)])
+    with pytest.raises(RuntimeError, match="callback bug"):
+        clf.fit(X, y)
+    assert not [k for k in vars(clf) if k.endswith("_")]

@@ -5,6 +5,8 @@ import inspect
 
 from sklearn.base import clone
 
+from ._validation import check_params
+
 __all__ = ["Registry", "REGISTRIES"]
 
 
@@ -118,18 +120,24 @@ class Registry:
         """
         if isinstance(spec, str):
             try:
-                return self.get(spec)()
+                component = self.get(spec)()
             except ValueError as exc:
                 raise ValueError(f"{param}={spec!r}: {exc}") from None
-        if inspect.isclass(spec) and issubclass(spec, self.base):
-            return spec()
-        if isinstance(spec, self.base):
-            return clone(spec)
-        raise TypeError(
-            f"{param} must be a str naming a registered {self.singular}, a "
-            f"{self.base.__name__} subclass or instance, got {spec!r}. "
-            f"Available {self.kind}: {', '.join(self.names())}."
-        )
+        elif inspect.isclass(spec) and issubclass(spec, self.base):
+            component = spec()
+        elif isinstance(spec, self.base):
+            component = clone(spec)
+        else:
+            raise TypeError(
+                f"{param} must be a str naming a registered {self.singular}, a "
+                f"{self.base.__name__} subclass or instance, got {spec!r}. "
+                f"Available {self.kind}: {', '.join(self.names())}."
+            )
+        try:
+            check_params(component)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{param}={spec!r}: {exc}") from None
+        return component
 
 
 REGISTRIES = {}

@@ -77,6 +77,12 @@ class EarlyStopping(Callback):
         Put back the parameters of the best epoch when training ends.
     """
 
+    _param_checks = {
+        "patience": {"low": 1, "integer": True},
+        "min_delta": {"low": 0},
+        "restore_best": "bool",
+    }
+
     def __init__(
         self,
         monitor="valid_loss",

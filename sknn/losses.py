@@ -141,6 +141,8 @@ class Huber(Loss):
         Where the loss turns from quadratic to linear; must be positive.
     """
 
+    _param_checks = {"delta": {"low": 0, "low_open": True}}
+
     def __init__(self, delta=1.0):
         self.delta = delta
 

@@ -76,6 +76,8 @@ class InvScaling(Schedule):
         The exponent, >= 0.
     """
 
+    _param_checks = {"power_t": {"low": 0}}
+
     def __init__(self, power_t=0.5):
         self.power_t = power_t
 
@@ -95,13 +97,17 @@ class StepDecay(Schedule):
         Decay factor, in (0, 1].
     """
 
+    _param_checks = {
+        "step_size": {"low": 1, "integer": True},
+        "gamma": {"low": 0, "high": 1, "low_open": True},
+    }
+
     def __init__(self, step_size=10, gamma=0.1):
         self.step_size = step_size
         self.gamma = gamma
 
     def __call__(self, base_lr, epoch, history=(), max_iter=None):
         return base_lr * self.gamma ** (epoch // self.step_size)
-
 
 
 @register_schedule("exponential")
@@ -113,6 +119,8 @@ class Exponential(Schedule):
     gamma : float, default=0.95
         Decay factor per epoch, in (0, 1].
     """
+
+    _param_checks = {"gamma": {"low": 0, "high": 1, "low_open": True}}
 
     def __init__(self, gamma=0.95):
         self.gamma = gamma
@@ -136,6 +144,12 @@ class Cosine(Schedule):
     min_lr : float, default=0.0
         The final learning rate, >= 0.
     """
+
+    _param_checks = {
+        "warmup": {"low": 0, "integer": True},
+        "period": {"low": 1, "integer": True, "allow_none": True},
+        "min_lr": {"low": 0},
+    }
 
     def __init__(self, warmup=0, period=None, min_lr=0.0):
         self.warmup = warmup
@@ -174,6 +188,14 @@ class Plateau(Schedule):
     min_lr : float, default=1e-6
         Lower bound of the rate.
     """
+
+    _param_checks = {
+        "factor": {"low": 0, "high": 1, "low_open": True, "high_open": True},
+        "patience": {"low": 1, "integer": True},
+        "threshold": {"low": 0},
+        "monitor": {"train_loss", "valid_loss"},
+        "min_lr": {"low": 0},
+    }
 
     def __init__(
         self,

@@ -22,7 +22,6 @@ import math
 
 import numpy as np
 import scipy.optimize
-from scipy.linalg import get_blas_funcs
 
 from ._base import Component
 from ._registry import _make_registry
@@ -74,11 +73,6 @@ registry = _make_registry("optimizers", Optimizer)
 register_optimizer = registry.register
 
 
-def _axpy(x, y, a):
-    """``y += a * x`` in place, through BLAS (no temporary array)."""
-    get_blas_funcs("axpy", (x, y))(x, y, a=a)
-
-
 def _zeros(params):
     return np.zeros_like(params)
 
@@ -110,16 +104,19 @@ class SGD(Optimizer):
 
     def step(self, params, grad, state, learning_rate):
         state["t"] += 1
-        mu = self.momentum
+        # Python floats keep float32 arithmetic in float32 (NEP 50).
+        mu, lr = float(self.momentum), float(learning_rate)
+        grad *= lr
         if mu == 0:
-            _axpy(grad, params, -learning_rate)
+            params -= grad
             return
         v = state["velocity"]
         v *= mu
-        _axpy(grad, v, -learning_rate)
+        v -= grad  # velocity = momentum * velocity - lr * grad
         if self.nesterov:
-            _axpy(v, params, mu)
-            _axpy(grad, params, -learning_rate)
+            # update = momentum * velocity - lr * grad
+            params -= grad
+            params += np.multiply(v, mu, out=grad)
         else:
             params += v
 
@@ -149,21 +146,25 @@ class Adam(Optimizer):
 
     def step(self, params, grad, state, learning_rate):
         state["t"] = t = state["t"] + 1
-        b1, b2, m, v = self.beta_1, self.beta_2, state["m"], state["v"]
-        # m = b1 m + (1 - b1) g  and  v = b2 v + (1 - b2) g^2, without temporaries.
-        m -= grad
+        # Python floats keep float32 arithmetic in float32 (NEP 50).
+        b1, b2 = float(self.beta_1), float(self.beta_2)
+        m, v = state["m"], state["v"]
+        # In place, with grad as the only scratch (each line is one pass):
+        # m = b1 m + (1 - b1) g  and  v = b2 v + (1 - b2) g^2.
         m *= b1
+        grad *= 1 - b1
         m += grad
-        grad *= grad
-        v -= grad
+        grad *= grad  # now (1 - b1)^2 g^2
+        grad *= (1 - b2) / (1 - b1) ** 2
         v *= b2
         v += grad
-        lr_t = learning_rate * math.sqrt(1 - b2**t) / (1 - b1**t)
+        lr_t = float(learning_rate) * math.sqrt(1 - b2**t) / (1 - b1**t)
         # grad becomes the step: -lr_t * m / (sqrt(v) + eps)
         np.sqrt(v, out=grad)
-        grad += self.epsilon
+        grad += float(self.epsilon)
         np.divide(m, grad, out=grad)
-        _axpy(grad, params, -lr_t)
+        grad *= -lr_t
+        params += grad
 
 
 @register_optimizer("adamw")
@@ -198,7 +199,7 @@ class AdamW(Adam):
 
     def step(self, params, grad, state, learning_rate):
         if self.weight_decay:
-            params *= 1 - learning_rate * self.weight_decay
+            params *= 1 - float(learning_rate) * float(self.weight_decay)
         super().step(params, grad, state, learning_rate)
 
 
@@ -226,18 +227,21 @@ class RMSprop(Optimizer):
 
     def step(self, params, grad, state, learning_rate):
         state["t"] += 1
-        v = state["v"]
-        v *= self.rho
-        _axpy(grad * grad, v, 1 - self.rho)
-        _scaled_step(params, grad, v, self.epsilon, learning_rate)
+        rho, v = float(self.rho), state["v"]
+        v *= rho
+        sq = np.multiply(grad, grad)
+        sq *= 1 - rho
+        v += sq
+        _scaled_step(params, grad, v, self.epsilon, learning_rate, sq)
 
 
-def _scaled_step(params, grad, v, epsilon, learning_rate):
-    """``params -= lr * grad / (sqrt(v) + eps)``, using ``grad`` as scratch."""
-    denom = np.sqrt(v)
-    denom += epsilon
+def _scaled_step(params, grad, v, epsilon, learning_rate, scratch):
+    """``params -= lr * grad / (sqrt(v) + eps)``; overwrites grad and scratch."""
+    denom = np.sqrt(v, out=scratch)
+    denom += float(epsilon)
     grad /= denom
-    _axpy(grad, params, -learning_rate)
+    grad *= -float(learning_rate)
+    params += grad
 
 
 @register_optimizer("adagrad")
@@ -262,8 +266,9 @@ class Adagrad(Optimizer):
     def step(self, params, grad, state, learning_rate):
         state["t"] += 1
         s = state["sum_sq"]
-        _axpy(grad * grad, s, 1.0)
-        _scaled_step(params, grad, s, self.epsilon, learning_rate)
+        sq = np.multiply(grad, grad)
+        s += sq
+        _scaled_step(params, grad, s, self.epsilon, learning_rate, sq)
 
 
 @register_optimizer("lbfgs")

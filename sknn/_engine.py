@@ -43,7 +43,9 @@ class Layout:
         coefs, intercepts = [], []
         start, bias_start = 0, self.n_coef
         for fan_in, fan_out in self.coef_shapes:
-            coefs.append(flat[start : start + fan_in * fan_out].reshape(fan_in, fan_out))
+            coefs.append(
+                flat[start : start + fan_in * fan_out].reshape(fan_in, fan_out)
+            )
             intercepts.append(flat[bias_start : bias_start + fan_out])
             start += fan_in * fan_out
             bias_start += fan_out
@@ -52,7 +54,9 @@ class Layout:
     def pack(self, coefs, intercepts, dtype):
         """A new flat vector holding copies of ``coefs`` and ``intercepts``."""
         flat = np.empty(self.n_params, dtype=dtype)
-        for view, value in zip(sum(self.unpack(flat), []), list(coefs) + list(intercepts)):
+        for view, value in zip(
+            sum(self.unpack(flat), []), list(coefs) + list(intercepts)
+        ):
             view[...] = value
         return flat
 
@@ -63,7 +67,11 @@ class Layout:
         after unpickling or after the user assigned new arrays.
         """
         flat = coefs[0].base if len(coefs) else None
-        if not isinstance(flat, np.ndarray) or flat.ndim != 1 or flat.shape[0] != self.n_params:
+        if (
+            not isinstance(flat, np.ndarray)
+            or flat.ndim != 1
+            or flat.shape[0] != self.n_params
+        ):
             return None
         expected = sum(self.unpack(flat), [])
         actual = list(coefs) + list(intercepts)
@@ -80,14 +88,28 @@ def _address(a):
 
 
 def take_rows(X, idx, out=None):
-    """Rows ``idx`` of ``X`` (dense: gathered into ``out``; sparse: a new matrix)."""
+    """Rows ``idx`` of ``X`` (dense: gathered into ``out``; sparse: a new matrix).
+
+    ``idx`` must hold valid row numbers: dense gathering does not check them
+    (``mode="clip"``, which also spares NumPy a buffered copy).
+    """
     if isinstance(X, np.ndarray):
-        return np.take(X, idx, axis=0, out=out)
+        return np.take(X, idx, axis=0, out=out, mode="clip")
     return X[idx]
 
 
-def forward(X, coefs, intercepts, activation):
+# Rows per block of the prediction path: large enough for full-speed matrix
+# products, small enough that a block's hidden activations stay in cache.
+_PREDICT_BLOCK = 2048
+
+
+def forward(X, coefs, intercepts, activation, block=_PREDICT_BLOCK):
     """Raw outputs of the network for ``X`` (the lean prediction path).
+
+    Inputs of at most ``block`` rows (and sparse inputs) go straight through
+    the layers. Larger dense inputs go through in blocks of ``block`` rows,
+    reusing one buffer per hidden layer, so that no activation of the whole
+    input is ever allocated and each block's activations stay in cache.
 
     Parameters
     ----------
@@ -96,19 +118,38 @@ def forward(X, coefs, intercepts, activation):
         Weights ``(fan_in, fan_out)`` and biases ``(fan_out,)`` per layer.
     activation : Activation
         The hidden activation.
+    block : int, default=2048
+        Rows per block for large dense inputs.
 
     Returns
     -------
     raw : ndarray of shape (n_samples, n_outputs)
         Outputs before the loss's inverse link.
     """
-    a = X
     last = len(coefs) - 1
-    for i, (W, b) in enumerate(zip(coefs, intercepts)):
-        z = a @ W
-        z += b
-        a = activation.forward(z, out=z) if i < last else z
-    return a
+    n = X.shape[0]
+    if n <= block or not isinstance(X, np.ndarray):
+        a = X
+        for i, (W, b) in enumerate(zip(coefs, intercepts)):
+            z = a @ W
+            z += b
+            a = activation.forward(z, out=z) if i < last else z
+        return a
+    dtypes, dtype = [], X.dtype
+    for W, b in zip(coefs, intercepts):
+        dtype = np.result_type(dtype, W.dtype, b.dtype)
+        dtypes.append(dtype)
+    hidden = [np.empty((block, W.shape[1]), dt) for W, dt in zip(coefs, dtypes[:last])]
+    out = np.empty((n, coefs[-1].shape[1]), dtypes[-1])
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        a = X[start:stop]
+        for i, (W, b) in enumerate(zip(coefs, intercepts)):
+            z = out[start:stop] if i == last else hidden[i][: stop - start]
+            np.matmul(a, W, out=z)
+            z += b
+            a = activation.forward(z, out=z) if i < last else z
+    return out
 
 
 class _Buffers:
@@ -166,6 +207,7 @@ class Network:
         self.grad = np.zeros_like(params)
         self.grad_coefs, self.grad_intercepts = layout.unpack(self.grad)
         self._buffers = {}
+        self._l2 = None
 
     def buffers(self, n):
         """The (cached) buffers for a batch of ``n`` rows."""
@@ -177,13 +219,17 @@ class Network:
         return buf
 
     def gather(self, X, idx):
-        """Rows ``idx`` of ``X``, gathered into a reused buffer when dense."""
+        """Rows ``idx`` of ``X``, gathered into a reused buffer when dense.
+
+        ``idx`` must hold valid row numbers (see :func:`take_rows`); the
+        returned array is overwritten by the next gather of the same size.
+        """
         if not isinstance(X, np.ndarray):
             return X[idx]
         buf = self.buffers(len(idx))
         if buf.x is None or buf.x.shape[1] != X.shape[1] or buf.x.dtype != X.dtype:
             buf.x = np.empty((len(idx), X.shape[1]), X.dtype)
-        return np.take(X, idx, axis=0, out=buf.x)
+        return np.take(X, idx, axis=0, out=buf.x, mode="clip")
 
     def loss_grad(self, X, Y, sample_weight=None, rng=None):
         """Objective on one batch; its gradient is written into ``self.grad``.
@@ -202,30 +248,31 @@ class Network:
         objective : float
         """
         n = X.shape[0]
-        buf = self.buffers(n)
-        act, last = self.activation, len(self.coefs) - 1
+        buf = self._buffers.get(n) or self.buffers(n)
+        act, coefs, last = self.activation, self.coefs, len(self.coefs) - 1
         dense = isinstance(X, np.ndarray)
+        z_bufs, a_bufs, d_bufs = buf.z, buf.a, buf.delta
 
         # Forward: inputs[i] is what layer i multiplies.
         inputs = [X]
-        for i, (W, b) in enumerate(zip(self.coefs, self.intercepts)):
-            z = buf.z[i]
+        for i, b in enumerate(self.intercepts):
+            z = z_bufs[i]
             if i or dense:
-                np.matmul(inputs[i], W, out=z)
+                np.matmul(inputs[i], coefs[i], out=z)
             else:
-                z[...] = X @ W
+                z[...] = X @ coefs[i]
             z += b
             if i == last:
                 break
-            a = act.forward(z, out=buf.a[i])
+            a = act.forward(z, out=a_bufs[i])
             if self.dropout:
                 keep = rng.random_sample(a.shape) >= self.dropout
                 np.multiply(keep, 1 / (1 - self.dropout), out=buf.mask[i])
                 a = np.multiply(a, buf.mask[i], out=buf.dropped[i])
             inputs.append(a)
 
-        # Output delta, averaged over the (weighted) batch.
-        per_sample, delta = self.loss.loss_gradient(Y, buf.z[last], out=buf.delta[last])
+        # Output delta (the loss's fused gradient), averaged over the batch.
+        per_sample, delta = self.loss.loss_gradient(Y, z_bufs[last], out=d_bufs[last])
         if sample_weight is None:
             weight_sum = n
             objective = float(per_sample.sum()) / n
@@ -242,19 +289,24 @@ class Network:
             objective += 0.5 * self.alpha * float(coef_part @ coef_part) / weight_sum
 
         # Backward.
+        grad_coefs, grad_intercepts = self.grad_coefs, self.grad_intercepts
         for i in range(last, -1, -1):
             if i or dense:
-                np.matmul(inputs[i].T, delta, out=self.grad_coefs[i])
+                np.matmul(inputs[i].T, delta, out=grad_coefs[i])
             else:
-                self.grad_coefs[i][...] = X.T @ delta
-            np.sum(delta, axis=0, out=self.grad_intercepts[i])
+                grad_coefs[i][...] = X.T @ delta
+            np.add.reduce(delta, axis=0, out=grad_intercepts[i])
             if i == 0:
                 break
-            prev = np.matmul(delta, self.coefs[i].T, out=buf.delta[i - 1])
+            prev = np.matmul(delta, coefs[i].T, out=d_bufs[i - 1])
             if self.dropout:
                 prev *= buf.mask[i - 1]
-            act.backward(prev, buf.a[i - 1], buf.z[i - 1] if act.uses_input else None)
+            act.backward(prev, a_bufs[i - 1], z_bufs[i - 1] if act.uses_input else None)
             delta = prev
         if self.alpha:
-            self.grad[: self.layout.n_coef] += (self.alpha / weight_sum) * coef_part
+            # grad += (alpha / weight_sum) * W, through a scratch vector
+            if self._l2 is None:
+                self._l2 = np.empty_like(coef_part)
+            np.multiply(coef_part, self.alpha / weight_sum, out=self._l2)
+            self.grad[: self.layout.n_coef] += self._l2
         return objective

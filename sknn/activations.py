@@ -139,6 +139,8 @@ class LeakyReLU(Activation):
         Slope for negative inputs; must be positive.
     """
 
+    _param_checks = {"negative_slope": {"low": 0, "low_open": True}}
+
     def __init__(self, negative_slope=0.01):
         self.negative_slope = negative_slope
 
@@ -163,6 +165,8 @@ class ELU(Activation):
     alpha : float, default=1.0
         Saturation value for negative inputs; must be positive.
     """
+
+    _param_checks = {"alpha": {"low": 0, "low_open": True}}
 
     def __init__(self, alpha=1.0):
         self.alpha = alpha

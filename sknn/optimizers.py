@@ -94,6 +94,12 @@ class SGD(Optimizer):
         Use Nesterov's momentum.
     """
 
+    _param_checks = {
+        "learning_rate": {"low": 0, "low_open": True, "allow_none": True},
+        "momentum": {"low": 0, "high": 1, "high_open": True},
+        "nesterov": "bool",
+    }
+
     def __init__(self, learning_rate=None, momentum=0.9, nesterov=True):
         self.learning_rate = learning_rate
         self.momentum = momentum
@@ -134,6 +140,13 @@ class Adam(Optimizer):
     epsilon : float, default=1e-8
         Added to the denominator for numerical stability.
     """
+
+    _param_checks = {
+        "learning_rate": {"low": 0, "low_open": True, "allow_none": True},
+        "beta_1": {"low": 0, "high": 1, "high_open": True},
+        "beta_2": {"low": 0, "high": 1, "high_open": True},
+        "epsilon": {"low": 0, "low_open": True},
+    }
 
     def __init__(self, learning_rate=None, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
         self.learning_rate = learning_rate
@@ -186,6 +199,8 @@ class AdamW(Adam):
         Decoupled decay rate, >= 0.
     """
 
+    _param_checks = {**Adam._param_checks, "weight_decay": {"low": 0}}
+
     def __init__(
         self,
         learning_rate=None,
@@ -216,6 +231,12 @@ class RMSprop(Optimizer):
     epsilon : float, default=1e-8
         Added to the denominator for numerical stability.
     """
+
+    _param_checks = {
+        "learning_rate": {"low": 0, "low_open": True, "allow_none": True},
+        "rho": {"low": 0, "high": 1, "high_open": True},
+        "epsilon": {"low": 0, "low_open": True},
+    }
 
     def __init__(self, learning_rate=None, rho=0.9, epsilon=1e-8):
         self.learning_rate = learning_rate
@@ -256,6 +277,11 @@ class Adagrad(Optimizer):
         Added to the denominator for numerical stability.
     """
 
+    _param_checks = {
+        "learning_rate": {"low": 0, "low_open": True, "allow_none": True},
+        "epsilon": {"low": 0, "low_open": True},
+    }
+
     def __init__(self, learning_rate=None, epsilon=1e-8):
         self.learning_rate = learning_rate
         self.epsilon = epsilon
@@ -285,6 +311,8 @@ class LBFGS(Optimizer):
     """
 
     stochastic = False
+
+    _param_checks = {"max_fun": {"low": 1, "integer": True}}
 
     def __init__(self, max_fun=15000):
         self.max_fun = max_fun

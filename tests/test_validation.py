@@ -130,6 +130,75 @@ def test_invalid_params_leave_the_fitted_model_intact():
     np.testing.assert_array_equal(clf.predict_proba(X), before)
 
 
+def _component_cases():
+    """Two invalid values for every checked hyperparameter of every component."""
+    from sknn._registry import REGISTRIES
+
+    param_of = {
+        "activations": "activation",
+        "losses": "loss",
+        "optimizers": "optimizer",
+        "schedules": "lr_schedule",
+        "initializers": "weight_init",
+        "callbacks": "callbacks",
+    }
+    bad_values = {"bool": [("yes", TypeError), (1, TypeError)]}
+    cases = []
+    for kind, registry in REGISTRIES.items():
+        for name in registry.names():
+            cls = registry.get(name)
+            for attr, rule in getattr(cls, "_param_checks", {}).items():
+                if rule == "bool":
+                    values = bad_values["bool"]
+                elif isinstance(rule, set | frozenset):
+                    values = [("nope", ValueError), (3, TypeError)]
+                else:
+                    low = rule.get("low", 0)
+                    values = [(low - 1, ValueError), ("1", TypeError)]
+                for value, error in values:
+                    cases.append(
+                        pytest.param(
+                            kind,
+                            param_of[kind],
+                            cls,
+                            attr,
+                            value,
+                            error,
+                            id=f"{cls.__name__}.{attr}={value!r}",
+                        )
+                    )
+    return cases
+
+
+@pytest.mark.parametrize("kind, param, cls, attr, value, error", _component_cases())
+def test_invalid_component_hyperparameters(kind, param, cls, attr, value, error):
+    component = cls(**{attr: value})
+    est = NNRegressor if kind == "losses" and not cls.classification else NNClassifier
+    y = y_reg if est is NNRegressor else y_clf
+    if kind == "callbacks":
+        component = [component]
+    with pytest.raises(error, match=re.escape(f"{cls.__name__}.{attr}")) as info:
+        est(**{param: component}).fit(X, y)
+    assert str(info.value).startswith(f"{param}=")
+
+
+def test_every_component_hyperparameter_with_a_range_is_checked():
+    # Numeric hyperparameters of built-ins must all be declared in _param_checks.
+    import inspect
+
+    from sknn._registry import REGISTRIES
+
+    unchecked = []
+    for registry in REGISTRIES.values():
+        for name in registry.names():
+            cls = registry.get(name)
+            for p in inspect.signature(cls.__init__).parameters.values():
+                numeric = isinstance(p.default, int | float) and p.name != "self"
+                if numeric and p.name not in getattr(cls, "_param_checks", {}):
+                    unchecked.append(f"{cls.__name__}.{p.name}")
+    assert unchecked == []
+
+
 def _fit(est, X, y, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

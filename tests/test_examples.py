@@ -146,7 +146,9 @@ def runs(request, tmp_path_factory):
     if "PYTEST_XDIST_WORKER" not in os.environ:
         for item in request.session.items:
             params = getattr(getattr(item, "callspec", None), "params", {})
-            if item.module is request.module and "runs" in item.fixturenames:
+            if getattr(item, "module", None) is request.module and "runs" in getattr(
+                item, "fixturenames", ()
+            ):
                 name = params.get("script") or params.get("page")
                 if name and name not in procs:
                     start(name)

@@ -166,6 +166,35 @@ class LoadMonitor:
         return out
 
 
+def machine_probe():
+    """Speed of this machine right now: a float32 GEMM and a memory-bound pass.
+
+    The host's speed drifts (other tenants share memory bandwidth and cores);
+    the benchmark records both probes at start and end to tell a slow machine
+    from a slow contender.
+    """
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((1024, 1024), dtype=np.float32)
+    out = np.empty_like(a)
+    v = rng.standard_normal(2**21, dtype=np.float32)  # 8 MiB, as an optimizer step
+    w = np.empty_like(v)
+
+    def best(f, reps):
+        times = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            f()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    gemm = best(lambda: np.matmul(a, a, out=out), 10)
+    stream = best(lambda: np.multiply(v, 0.5, out=w), 20)
+    return {
+        "sgemm_gflops": round(2 * 1024**3 / gemm / 1e9, 1),
+        "stream_gbs": round(2 * v.nbytes / stream / 1e9, 1),
+    }
+
+
 def _own_cpu():
     t = os.times()
     return t.user + t.system
@@ -496,6 +525,7 @@ def run(mode="quick", use_torch=True, log=print):
         fits["torch"] = make_fit_torch(torch)
     monitor = LoadMonitor()
     env = environment(torch)
+    env["probe_start"] = machine_probe()
     env["mode"] = mode
     log(f"sknn benchmark ({mode}); contenders: {', '.join(fits)}")
     data = make_data(cfg)
@@ -641,6 +671,7 @@ def run(mode="quick", use_torch=True, log=print):
             }
         )
     env["load"] = monitor.report()
+    env["probe_end"] = machine_probe()
     return {"environment": env, "results": results, "targets": checks}
 
 
@@ -743,6 +774,13 @@ def describe(report):
         f"- mode: {env['mode']}; BLAS-related environment variables: "
         f"{env['env_vars'] or 'none set'}",
     ]
+    if "probe_start" in env:
+        a, b = env["probe_start"], env["probe_end"]
+        lines.append(
+            f"- machine speed probe (start / end): float32 GEMM {a['sgemm_gflops']} / "
+            f"{b['sgemm_gflops']} GFLOP/s, in-place multiply {a['stream_gbs']} / "
+            f"{b['stream_gbs']} GB/s"
+        )
     load = env.get("load", {})
     if load:
         lines.append(

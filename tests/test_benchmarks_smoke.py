@@ -97,6 +97,8 @@ def test_json_and_table_output(bench, smoke, capsys):
     assert json.loads(path.read_text()) == json.loads(json.dumps(report, default=float))
     env = report["environment"]
     assert env["mode"] == "smoke" and env["blas"] and "torch" not in env
+    for probe in (env["probe_start"], env["probe_end"]):
+        assert probe["sgemm_gflops"] > 0 and probe["stream_gbs"] > 0
     text = bench.table(report)
     assert text.startswith("| measurement | sknn | sklearn | torch |")
     for label in (

@@ -37,6 +37,9 @@ from .callbacks import Callback, ProgressTable
 __all__ = ["NNClassifier", "NNRegressor"]
 
 _DTYPES = (np.float64, np.float32)
+# Small, clean NumPy input skips validate_data at predict time (see _raw).
+_FAST_ROWS = 64
+_FAST_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 _SPARSE = ("csr", "csc")
 
 
@@ -735,8 +738,24 @@ class _BaseNN(BaseEstimator):
 
     # ------------------------------------------------------------- prediction
     def _raw(self, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse=_SPARSE, dtype=_DTYPES)
+        # Lean path for small, clean NumPy input: exactly the cases in which
+        # validate_data would return X unchanged and raise or warn about nothing
+        # (unfitted, wrong width, NaN/inf, feature names, other dtypes, lists,
+        # sparse and large inputs all take the full path below).
+        if not (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and 0 < X.shape[0] <= _FAST_ROWS
+            and X.dtype in _FAST_DTYPES
+            and X.shape[1] == getattr(self, "n_features_in_", None)
+            and hasattr(self, "coefs_")
+            and not hasattr(self, "feature_names_in_")
+            and np.isfinite(X).all()
+        ):
+            check_is_fitted(self)
+            X = validate_data(
+                self, X, reset=False, accept_sparse=_SPARSE, dtype=_DTYPES
+            )
         return _engine.forward(X, self.coefs_, self.intercepts_, self._activation)
 
     def __sklearn_tags__(self):
@@ -1109,9 +1128,13 @@ class NNClassifier(ClassifierMixin, _BaseNN):
 
     def _labels_from_raw(self, raw):
         p = self._loss.inverse_link(raw)
-        if self._label_binarizer.y_type_ == "binary" and p.shape[1] == 2:
+        lb = self._label_binarizer
+        if lb.y_type_ == "multiclass":
+            # What LabelBinarizer.inverse_transform does, without its checks.
+            return self.classes_.take(p.argmax(axis=1))
+        if lb.y_type_ == "binary" and p.shape[1] == 2:
             p = p[:, 1:]
-        return self._label_binarizer.inverse_transform(p)
+        return lb.inverse_transform(p)
 
     def predict(self, X):
         """Predict class labels.

@@ -518,3 +518,25 @@ def test_pandas_feature_names():
         clf.predict(X)
     np.testing.assert_array_equal(clf.feature_names_in_, X.columns)
     assert isinstance(X, pd.DataFrame)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_small_input_prediction_path_matches_full_path(dtype, clf_data):
+    X, y = clf_data
+    X = X.astype(dtype)
+    clf = NNClassifier(hidden_layer_sizes=(7,), max_iter=5, random_state=0).fit(X, y)
+    pd = pytest.importorskip("pandas")
+    # A small ndarray takes the lean path; a DataFrame of the same rows (integer
+    # column names, so no feature names) goes through validate_data.
+    rows = X[:10]
+    np.testing.assert_array_equal(
+        clf.predict_proba(rows), clf.predict_proba(pd.DataFrame(rows))
+    )
+    np.testing.assert_array_equal(clf.predict(rows), clf.predict(pd.DataFrame(rows)))
+    reg = NNRegressor(hidden_layer_sizes=(7,), max_iter=5, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(reg.predict(X[:1]), reg.predict(pd.DataFrame(X[:1])))
+    assert reg.predict(X[:1]).dtype == dtype
+    with pytest.raises(ValueError, match="X has 7 features"):
+        clf.predict(X[:3, :7])
+    with pytest.raises(ValueError, match="NaN"):
+        clf.predict(np.full((2, 8), np.nan, dtype=dtype))

@@ -332,3 +332,24 @@ def test_forward_matches_naive(depth, act):
     assert_array_equal_exact(net.params, params0)
     # loss_grad's forward pass is the same computation.
     assert net.loss_grad(X, Y) == pytest.approx(net.loss.loss(Y, raw).mean(), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "x_dtype, w_dtype",
+    [(np.float64, np.float64), (np.float32, np.float32), (np.float32, np.float64)],
+)
+@pytest.mark.parametrize("sizes", [(5, 3), (5, 7, 4, 2)])
+def test_blocked_forward_equals_unblocked(x_dtype, w_dtype, sizes):
+    from sknn._engine import Layout, forward
+    from sknn.activations import Tanh
+
+    rng = np.random.RandomState(0)
+    layout = Layout(sizes)
+    coefs, intercepts = layout.unpack(rng.normal(size=layout.n_params).astype(w_dtype))
+    X = rng.normal(size=(10, sizes[0])).astype(x_dtype)
+    whole = forward(X, coefs, intercepts, Tanh(), block=10)
+    blocked = forward(X, coefs, intercepts, Tanh(), block=3)  # 3 + 3 + 3 + 1 rows
+    assert blocked.dtype == whole.dtype == np.result_type(x_dtype, w_dtype)
+    np.testing.assert_allclose(
+        blocked, whole, rtol=1e-6 if x_dtype == np.float32 else 1e-12
+    )

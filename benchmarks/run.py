@@ -63,37 +63,29 @@ TARGETS = [
 ]
 
 # Sizes, epochs and repetitions per mode. "epochs" is per timed fit.
+_FULL = dict(
+    n=50000,
+    digits=None,
+    hidden2=(512, 512),
+    hidden3=(64,),
+    hidden4=(256, 256),
+    features2=784,
+    informative=100,
+    features4=100,
+    epochs={"W1": 50, "W2": 2, "W2-f64": 2, "W3": 2, "W4": 3},
+    reps={"W1": 7, "W2": 5, "W2-f64": 5, "W3": 5, "W4": 5, "P1": 7},
+    warmup=1,
+    p2_calls=1000,
+    pause=0.25,
+)
+
 MODES = {
-    "full": dict(
-        n=50000,
-        digits=None,
-        hidden2=(512, 512),
-        hidden3=(64,),
-        hidden4=(256, 256),
-        features2=784,
-        informative=100,
-        features4=100,
-        epochs={"W1": 50, "W2": 2, "W2-f64": 2, "W3": 2, "W4": 3},
-        reps={"W1": 7, "W2": 5, "W2-f64": 5, "W3": 5, "W4": 5, "P1": 7},
-        warmup=1,
-        p2_calls=1000,
-        pause=0.25,
-    ),
-    "quick": dict(
-        n=50000,
-        digits=None,
-        hidden2=(512, 512),
-        hidden3=(64,),
-        hidden4=(256, 256),
-        features2=784,
-        informative=100,
-        features4=100,
-        epochs={"W1": 20, "W2": 1, "W2-f64": 1, "W3": 1, "W4": 2},
-        reps={"W1": 5, "W2": 3, "W2-f64": 3, "W3": 3, "W4": 3, "P1": 5},
-        warmup=1,
-        p2_calls=1000,
-        pause=0.25,
-    ),
+    "full": _FULL,
+    "quick": {
+        **_FULL,
+        "epochs": {"W1": 20, "W2": 1, "W2-f64": 1, "W3": 1, "W4": 2},
+        "reps": {"W1": 5, "W2": 3, "W2-f64": 3, "W3": 3, "W4": 3, "P1": 5},
+    },
     "smoke": dict(
         n=600,
         digits=300,

@@ -4,3 +4,6 @@ import numpy as np
 
 # Stable reprs of NumPy scalars in doctests (0.5, not np.float64(0.5)).
 np.set_printoptions(legacy="1.25")
+
+# numba's compiled loops: no doctests, and numba is an optional dependency.
+collect_ignore = ["sknn/_numba_loops.py"]

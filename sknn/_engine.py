@@ -15,10 +15,13 @@ Input may be a dense array or a scipy sparse matrix (CSR/CSC); only the first
 layer's products touch it, so it is never densified. Everything runs in the
 dtype of the parameters; float32 stays float32.
 
-This module imports NumPy only.
+This module imports NumPy only (and :mod:`sknn._kernels`, whose compiled
+loops are optional).
 """
 
 import numpy as np
+
+from ._kernels import add_scaled
 
 __all__ = ["Layout", "Network", "forward", "take_rows"]
 
@@ -309,9 +312,13 @@ class Network:
             act.backward(prev, a_bufs[i - 1], z_bufs[i - 1] if act.uses_input else None)
             delta = prev
         if self.alpha:
-            # grad += (alpha / weight_sum) * W, through a scratch vector
+            # grad += (alpha / weight_sum) * W
             if self._l2 is None:
                 self._l2 = np.empty_like(coef_part)
-            np.multiply(coef_part, self.alpha / weight_sum, out=self._l2)
-            self.grad[: self.layout.n_coef] += self._l2
+            add_scaled(
+                self.grad[: self.layout.n_coef],
+                coef_part,
+                self.alpha / weight_sum,
+                self._l2,
+            )
         return objective

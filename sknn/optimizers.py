@@ -24,6 +24,7 @@ import numpy as np
 import scipy.optimize
 
 from ._base import Component
+from ._kernels import adam_update
 from ._registry import _make_registry
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS"]
@@ -159,25 +160,11 @@ class Adam(Optimizer):
 
     def step(self, params, grad, state, learning_rate):
         state["t"] = t = state["t"] + 1
-        # Python floats keep float32 arithmetic in float32 (NEP 50).
         b1, b2 = float(self.beta_1), float(self.beta_2)
-        m, v = state["m"], state["v"]
-        # In place, with grad as the only scratch (each line is one pass):
-        # m = b1 m + (1 - b1) g  and  v = b2 v + (1 - b2) g^2.
-        m *= b1
-        grad *= 1 - b1
-        m += grad
-        grad *= grad  # now (1 - b1)^2 g^2
-        grad *= (1 - b2) / (1 - b1) ** 2
-        v *= b2
-        v += grad
         lr_t = float(learning_rate) * math.sqrt(1 - b2**t) / (1 - b1**t)
-        # grad becomes the step: -lr_t * m / (sqrt(v) + eps)
-        np.sqrt(v, out=grad)
-        grad += float(self.epsilon)
-        np.divide(m, grad, out=grad)
-        grad *= -lr_t
-        params += grad
+        adam_update(
+            params, grad, state["m"], state["v"], b1, b2, lr_t, float(self.epsilon)
+        )
 
 
 @register_optimizer("adamw")

@@ -1,0 +1,161 @@
+"""The fused loops of sknn._kernels: compiled (numba) and NumPy versions agree."""
+
+import importlib.abc
+import math
+import sys
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+import sknn
+from sknn import NNClassifier, _kernels
+from sknn.optimizers import Adam
+
+numba_missing = _kernels.compiled() is None
+needs_numba = pytest.mark.skipif(
+    numba_missing, reason="numba is not installed (the 'fast' extra)"
+)
+
+
+@pytest.fixture
+def numpy_only(monkeypatch):
+    """Run with the NumPy loops whether or not numba is installed."""
+    monkeypatch.setattr(_kernels, "_compiled", False)
+
+
+def reference_adam(params, grad, m, v, t, lr, b1=0.9, b2=0.999, eps=1e-8):
+    """scikit-learn's Adam update, written out in float64."""
+    p, g, m, v = (np.asarray(a, dtype=np.float64).copy() for a in (params, grad, m, v))
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g**2
+    lr_t = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
+    return p - lr_t * m / (np.sqrt(v) + eps), m, v
+
+
+def random_state(dtype, n=1003, seed=0):
+    rng = np.random.default_rng(seed)
+    params = rng.standard_normal(n).astype(dtype)
+    grad = rng.standard_normal(n).astype(dtype)
+    m = (0.1 * rng.standard_normal(n)).astype(dtype)
+    v = (0.01 * rng.random(n)).astype(dtype)
+    return params, grad, m, v
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 2e-6), (np.float64, 1e-14)])
+@pytest.mark.parametrize("path", ["compiled", "numpy"])
+def test_adam_step_matches_sklearn_formula(dtype, rtol, path, monkeypatch):
+    if path == "compiled" and numba_missing:
+        pytest.skip("numba is not installed (the 'fast' extra)")
+    if path == "numpy":
+        monkeypatch.setattr(_kernels, "_compiled", False)
+    params, grad, m, v = random_state(dtype)
+    state = {"t": 4, "m": m.copy(), "v": v.copy()}
+    expected_p, expected_m, expected_v = reference_adam(
+        params, grad, m, v, t=5, lr=1e-2
+    )
+    Adam().step(params, grad.copy(), state, 1e-2)
+    assert state["t"] == 5
+    for got in (params, state["m"], state["v"]):
+        assert got.dtype == dtype
+    np.testing.assert_allclose(state["m"], expected_m, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(state["v"], expected_v, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(params, expected_p, rtol=rtol, atol=rtol)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_and_numpy_adam_agree_to_rounding(dtype, monkeypatch):
+    results = []
+    for compiled in (True, False):
+        if not compiled:
+            monkeypatch.setattr(_kernels, "_compiled", False)
+        params, grad, m, v = random_state(dtype, seed=1)
+        _kernels.adam_update(params, grad, m, v, 0.9, 0.999, 3e-3, 1e-8)
+        results.append((params, m, v))
+    eps = np.finfo(dtype).eps
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=8 * eps, atol=8 * eps)
+
+
+@pytest.mark.parametrize("path", ["compiled", "numpy"])
+def test_add_scaled(path, monkeypatch):
+    if path == "compiled" and numba_missing:
+        pytest.skip("numba is not installed (the 'fast' extra)")
+    if path == "numpy":
+        monkeypatch.setattr(_kernels, "_compiled", False)
+    rng = np.random.default_rng(2)
+    for dtype in (np.float32, np.float64):
+        y, x = rng.standard_normal((2, 257)).astype(dtype)
+        expected = y.astype(np.float64) + 0.25 * x.astype(np.float64)
+        _kernels.add_scaled(y, x, 0.25, np.empty_like(x))
+        assert y.dtype == dtype
+        np.testing.assert_allclose(y, expected, rtol=np.finfo(dtype).eps * 4)
+
+
+def test_unfusable_arrays_take_the_numpy_path(monkeypatch):
+    # Strided, 2-D or mixed-dtype arrays are valid input to Optimizer.step.
+    params, grad, m, v = random_state(np.float64, n=40)
+    original = params.copy()
+    views = [a[::2] for a in (params, grad, m, v)]
+    copies = [a.copy() for a in views]
+    assert not _kernels._fusable(*views)
+    assert not _kernels._fusable(params.astype(np.float32), grad, m, v)
+    assert not _kernels._fusable(params.reshape(4, 10), grad, m, v)
+    assert _kernels._fusable(*copies)
+    _kernels.adam_update(*views, 0.9, 0.999, 1e-2, 1e-8)
+    monkeypatch.setattr(_kernels, "_compiled", False)
+    _kernels.adam_update(*copies, 0.9, 0.999, 1e-2, 1e-8)
+    for a, b in zip(views, copies):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(params[1::2], original[1::2])
+
+
+@needs_numba
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_training_is_the_same_with_and_without_numba(dtype, monkeypatch):
+    X, y = make_classification(n_samples=300, n_features=12, random_state=0)
+    X = X.astype(dtype)
+    params = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0, alpha=1e-3)
+    fused = NNClassifier(**params).fit(X, y)
+    monkeypatch.setattr(_kernels, "_compiled", False)
+    plain = NNClassifier(**params).fit(X, y)
+    # Five epochs of rounding differences at most.
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    for a, b in zip(fused.coefs_ + fused.intercepts_, plain.coefs_ + plain.intercepts_):
+        assert a.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(fused.loss_curve_, plain.loss_curve_, rtol=rtol)
+
+
+class _BrokenLoops(importlib.abc.MetaPathFinder):
+    """Makes importing sknn._numba_loops fail the way a broken numba would."""
+
+    def find_spec(self, name, path, target=None):
+        if name == "sknn._numba_loops":
+            raise OSError("libllvmlite.so: cannot open shared object file")
+        return None
+
+
+def test_a_broken_numba_falls_back_to_numpy_with_a_warning(monkeypatch):
+    monkeypatch.delitem(sys.modules, "sknn._numba_loops", raising=False)
+    monkeypatch.delattr(sknn, "_numba_loops", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_BrokenLoops(), *sys.meta_path])
+    monkeypatch.setattr(_kernels, "_compiled", None)
+    with pytest.warns(RuntimeWarning, match="compiled loops failed to load.*OSError"):
+        assert _kernels.compiled() is None
+    params, grad, m, v = random_state(np.float32)
+    expected = reference_adam(params, grad, m, v, t=1, lr=1e-3)[0]
+    _kernels.adam_update(
+        params, grad, m, v, 0.9, 0.999, 1e-3 * math.sqrt(1e-3) / 0.1, 1e-8
+    )
+    np.testing.assert_allclose(params, expected, rtol=2e-6, atol=2e-6)
+
+
+def test_numba_missing_falls_back_silently(monkeypatch, recwarn):
+    monkeypatch.setitem(sys.modules, "sknn._numba_loops", None)  # ImportError
+    monkeypatch.delattr(sknn, "_numba_loops", raising=False)
+    monkeypatch.setattr(_kernels, "_compiled", None)
+    assert _kernels.compiled() is None
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

@@ -198,6 +198,17 @@ def _own_cpu():
     return t.user + t.system
 
 
+def _loops():
+    """Which of sknn's elementwise loops run: numba's compiled ones or NumPy's."""
+    from sknn import _kernels
+
+    if _kernels.compiled() is None:
+        return "NumPy"
+    import numba
+
+    return f"compiled (numba {numba.__version__})"
+
+
 def environment(torch):
     import scipy
     import sklearn
@@ -241,6 +252,7 @@ def environment(torch):
         "sknn": getattr(sknn, "__version__", "?"),
         "sknn_path": str(Path(sknn.__file__).parent),
         "git_commit": commit,
+        "sknn_loops": _loops(),
         "blas": blas,
         "env_vars": {
             k: os.environ.get(k)
@@ -249,6 +261,7 @@ def environment(torch):
                 "OPENBLAS_NUM_THREADS",
                 "MKL_NUM_THREADS",
                 "OPENBLAS_CORETYPE",
+                "OPENBLAS_L2_SIZE",
             )
             if os.environ.get(k) is not None
         },
@@ -769,6 +782,7 @@ def describe(report):
             else ", torch not installed"
         ),
         f"- BLAS: {blas}",
+        f"- sknn's fused optimizer and L2 loops: {env.get('sknn_loops', '?')}",
         f"- mode: {env['mode']}; BLAS-related environment variables: "
         f"{env['env_vars'] or 'none set'}",
     ]
@@ -807,7 +821,16 @@ def main(argv=None):
         action="store_true",
         help="leave PyTorch out even when it is installed",
     )
+    parser.add_argument(
+        "--numpy-loops",
+        action="store_true",
+        help="run sknn with its NumPy loops even when numba is installed",
+    )
     args = parser.parse_args(argv)
+    if args.numpy_loops:
+        from sknn import _kernels
+
+        _kernels._compiled = False
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
 
     def log(msg):

@@ -44,6 +44,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sknn import _kernels
+
 MiB = 2**20
 ALPHA, LR = 1e-4, 1e-3
 
@@ -200,8 +202,6 @@ def _own_cpu():
 
 def _loops():
     """Which of sknn's elementwise loops run: numba's compiled ones or NumPy's."""
-    from sknn import _kernels
-
     if _kernels.compiled() is None:
         return "NumPy"
     import numba
@@ -328,6 +328,19 @@ def fit_sknn(task, hidden, batch, epochs, X, y):
         random_state=0,
     )
     return est.fit(X, y), None
+
+
+def _numpy_loops(fit):
+    """``fit`` with sknn's NumPy loops even when numba is installed."""
+
+    def fit_numpy(*args):
+        saved, _kernels._compiled = _kernels._compiled, False
+        try:
+            return fit(*args)
+        finally:
+            _kernels._compiled = saved
+
+    return fit_numpy
 
 
 def fit_sklearn(task, hidden, batch, epochs, X, y):
@@ -562,6 +575,11 @@ def run(mode="quick", use_torch=True, log=print):
                 return time.perf_counter() - t0, None
 
             contenders["floor"] = floor_run
+            if _kernels.compiled() is not None:
+                # The same fit with the NumPy loops, to show what numba buys.
+                contenders["sknn-numpy"] = timed_fit(
+                    _numpy_loops(fit_sknn), task, hidden, batch, epochs, X, y
+                )
         times, info = alternate(contenders, reps, cfg["warmup"], log, cfg["pause"])
         entry = {
             "unit": "s/epoch",
@@ -577,6 +595,8 @@ def run(mode="quick", use_torch=True, log=print):
         }
         if floor is not None:
             entry["ratios"]["floor/sknn"] = med["floor"] / med["sknn"]
+        if "sknn-numpy" in med:
+            entry["ratios"]["sknn/sknn-numpy"] = med["sknn"] / med["sknn-numpy"]
         losses = {k: float(info[k].loss_) for k in fits}
         rel = losses["sknn"] / losses["sklearn"] - 1
         entry["parity"] = {"loss": losses, "rel_diff": rel, "ok": abs(rel) <= 0.02}
@@ -747,6 +767,12 @@ def table(report):
                 f"| {key} GEMM-only floor | {_fmt(f, 's')} | | | | | "
                 f"floor/sknn = {res[key]['ratios']['floor/sknn']:.3f} |"
             )
+        if key in res and "sknn-numpy" in res[key]["contenders"]:
+            f = res[key]["contenders"]["sknn-numpy"]
+            lines.append(
+                f"| {key} sknn with NumPy loops | {_fmt(f, 's')} | | | | | "
+                f"sknn/this = {res[key]['ratios']['sknn/sknn-numpy']:.3f} |"
+            )
     if "M1" in res:
         m = res["M1"]
         lines.append(
@@ -828,8 +854,6 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     if args.numpy_loops:
-        from sknn import _kernels
-
         _kernels._compiled = False
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
 

@@ -11,7 +11,8 @@ Both versions perform the same arithmetic as scikit-learn's Adam
 (``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g^2``,
 ``p += -lr m / (sqrt(v) + eps)``) in the dtype of the parameters, so they
 agree to rounding. numba is imported, and the loops compiled (or loaded from
-numba's on-disk cache), at the first call only, so ``import sknn`` stays fast.
+numba's on-disk cache, about 0.2 s), at the first call only, so
+``import sknn`` stays fast; if that fails, the NumPy loops run.
 
 This module imports NumPy only.
 """
@@ -31,6 +32,8 @@ def compiled():
     if _compiled is None:
         try:
             from . import _numba_loops
+
+            _warm_up(_numba_loops)
         except ImportError:
             _compiled = False
         except Exception as exc:  # a broken numba installation must not break fit
@@ -43,6 +46,18 @@ def compiled():
         else:
             _compiled = _numba_loops
     return _compiled or None
+
+
+def _warm_up(loops):
+    """Compile (or load from numba's cache) every loop for both dtypes.
+
+    A compilation failure then surfaces here, not in the middle of a fit.
+    """
+    for dtype in (np.float32, np.float64):
+        a = np.zeros(2, dtype)
+        t = dtype(0.5)
+        loops.add_scaled(a, a.copy(), t)
+        loops.adam_update(a, a.copy(), a.copy(), a.copy(), t, t, t, t, t, t)
 
 
 def _fusable(*arrays):

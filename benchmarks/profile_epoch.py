@@ -4,6 +4,7 @@ Run from the repository root::
 
     python benchmarks/profile_epoch.py W2                 # sknn, one epoch
     python benchmarks/profile_epoch.py W2 --contender sklearn
+    python benchmarks/profile_epoch.py W2 --numpy-loops  # without numba
     python benchmarks/profile_epoch.py W3 --epochs 2 --top 25
 
 cProfile does not see NumPy's ufunc calls, so the matrix products of sknn's
@@ -74,7 +75,14 @@ def main(argv=None):
     parser.add_argument("--contender", default="sknn", choices=["sknn", "sklearn"])
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--top", type=int, default=20)
+    parser.add_argument(
+        "--numpy-loops",
+        action="store_true",
+        help="run sknn with its NumPy loops even when numba is installed",
+    )
     args = parser.parse_args(argv)
+    if args.numpy_loops:
+        bench._kernels._compiled = False
     print(profile(args.workload, args.contender, args.epochs, args.top))
 
 

@@ -75,7 +75,7 @@ _FULL = dict(
     informative=100,
     features4=100,
     epochs={"W1": 50, "W2": 2, "W2-f64": 2, "W3": 2, "W4": 3},
-    reps={"W1": 7, "W2": 5, "W2-f64": 5, "W3": 5, "W4": 5, "P1": 7},
+    reps={"W1": 7, "W2": 7, "W2-f64": 5, "W3": 5, "W4": 7, "P1": 7},
     warmup=1,
     p2_calls=1000,
     pause=0.25,
@@ -479,6 +479,19 @@ def summarize(times):
     }
 
 
+def paired_ratios(times, ratios):
+    """Each ratio of ``ratios`` ("a/b") computed round by round, summarized.
+
+    Contenders of one round run back to back, so a round's ratio is not moved
+    by the host's drift between rounds, which a ratio of medians can be.
+    """
+    paired = {}
+    for key in ratios:
+        a, b = key.split("/")
+        paired[key] = summarize([x / y for x, y in zip(times[a], times[b])])
+    return paired
+
+
 def alternate(contenders, reps, warmup, log, pause=0.0):
     """Run ``contenders`` (name -> callable returning (seconds, info)) in rounds.
 
@@ -597,6 +610,7 @@ def run(mode="quick", use_torch=True, log=print):
             entry["ratios"]["floor/sknn"] = med["floor"] / med["sknn"]
         if "sknn-numpy" in med:
             entry["ratios"]["sknn/sknn-numpy"] = med["sknn"] / med["sknn-numpy"]
+        entry["paired"] = paired_ratios(times, entry["ratios"])
         losses = {k: float(info[k].loss_) for k in fits}
         rel = losses["sknn"] / losses["sklearn"] - 1
         entry["parity"] = {"loss": losses, "rel_diff": rel, "ok": abs(rel) <= 0.02}
@@ -687,6 +701,7 @@ def run(mode="quick", use_torch=True, log=print):
     for key, what, op, limit in TARGETS:
         section, ratio = key.split(".", 1)
         value = results.get(section, {}).get("ratios", {}).get(ratio)
+        paired = results.get(section, {}).get("paired", {}).get(ratio)
         ok = (
             None
             if value is None
@@ -699,6 +714,7 @@ def run(mode="quick", use_torch=True, log=print):
                 "value": value,
                 "limit": f"{op} {limit}",
                 "pass": ok,
+                "paired": paired,
             }
         )
     env["load"] = monitor.report()
@@ -781,11 +797,18 @@ def table(report):
             f"{m['peak']['sknn'] / max(m['peak']['sklearn'], 1):.3f} | — | "
             f"limit {m['limit'] / MiB:.1f} MiB |"
         )
-    lines += ["", "| target | value | limit | pass |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "| target | value (ratio of medians) | limit | pass "
+        "| per-round ratio: median (min–max) |",
+        "|---|---|---|---|---|",
+    ]
     for t in report["targets"]:
         value = "—" if t["value"] is None else f"{t['value']:.3f}"
         verdict = {True: "PASS", False: "FAIL", None: "n/a"}[t["pass"]]
-        lines.append(f"| {t['what']} | {value} | {t['limit']} | {verdict} |")
+        p = t.get("paired")
+        paired = f"{p['median']:.3f} ({p['min']:.3f}–{p['max']:.3f})" if p else ""
+        lines.append(f"| {t['what']} | {value} | {t['limit']} | {verdict} | {paired} |")
     return "\n".join(lines)
 
 

@@ -2,17 +2,16 @@
 
 An Adam step written with NumPy ufuncs is a dozen passes over the flat
 parameter vector (two moment updates, a square root, a division, the update),
-and the L2 term of the gradient two more. For a large network those passes
-cost about a fifth of an epoch, as much as a third of the matrix products.
-With numba installed (``pip install "sknn[fast]"``), each is one loop that
-reads and writes every element once; without it, the NumPy versions below run.
+and the L2 term of the gradient two more: for the 670k parameters of a
+(784, 512, 512, 10) network, 15-25% of an epoch. With numba installed
+(``pip install "sknn[fast]"``), each is one loop that reads and writes every
+element once; without it, the NumPy versions below run.
 
-Both versions perform the same arithmetic as scikit-learn's Adam
-(``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g^2``,
-``p += -lr m / (sqrt(v) + eps)``) in the dtype of the parameters, so they
-agree to rounding. numba is imported, and the loops compiled (or loaded from
-numba's on-disk cache, about 0.2 s), at the first call only, so
-``import sknn`` stays fast; if that fails, the NumPy loops run.
+Both versions compute scikit-learn's Adam update (``m = b1 m + (1 - b1) g``,
+``v = b2 v + (1 - b2) g^2``, ``p += -lr m / (sqrt(v) + eps)``) in the dtype of
+the parameters, and agree to rounding. numba is imported, and the loops
+compiled (or loaded from numba's on-disk cache, about 0.2 s), at the first
+call only, so ``import sknn`` stays fast; if that fails, the NumPy loops run.
 
 This module imports NumPy only.
 """

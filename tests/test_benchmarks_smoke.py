@@ -49,6 +49,14 @@ def test_training_workloads_report_medians_ratios_and_parity(smoke):
             _check_summary(summary)
         sknn, sklearn = (entry["contenders"][k]["median"] for k in ("sknn", "sklearn"))
         assert entry["ratios"]["sknn/sklearn"] == pytest.approx(sknn / sklearn)
+        per_round = [
+            a / b
+            for a, b in zip(
+                entry["contenders"]["sknn"]["values"],
+                entry["contenders"]["sklearn"]["values"],
+            )
+        ]
+        assert entry["paired"]["sknn/sklearn"]["values"] == pytest.approx(per_round)
         losses = entry["parity"]["loss"]
         assert all(math.isfinite(v) for v in losses.values())
         rel = losses["sknn"] / losses["sklearn"] - 1
@@ -65,6 +73,10 @@ def test_gemm_floor_is_measured_beside_w2(smoke):
         _check_summary(entry["contenders"]["floor"])
         floor, sknn = (entry["contenders"][k]["median"] for k in ("floor", "sknn"))
         assert entry["ratios"]["floor/sknn"] == pytest.approx(floor / sknn)
+        if "sknn-numpy" in entry["contenders"]:  # numba installed
+            numpy_loops = entry["contenders"]["sknn-numpy"]["median"]
+            ratio = entry["ratios"]["sknn/sknn-numpy"]
+            assert ratio == pytest.approx(sknn / numpy_loops)
 
 
 def test_prediction_and_memory_sections(smoke):

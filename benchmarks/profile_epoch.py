@@ -76,11 +76,7 @@ def main(argv=None):
     parser.add_argument("--contender", default="sknn", choices=["sknn", "sklearn"])
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--top", type=int, default=20)
-    parser.add_argument(
-        "--numpy-loops",
-        action="store_true",
-        help="run sknn with its NumPy loops even when numba is installed",
-    )
+    bench.add_numpy_loops_option(parser)
     args = parser.parse_args(argv)
     if args.numpy_loops:
         bench._kernels._compiled = False

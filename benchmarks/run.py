@@ -853,6 +853,15 @@ def describe(report):
     return "\n".join(lines)
 
 
+def add_numpy_loops_option(parser):
+    """``--numpy-loops``: sknn without its compiled loops (set ``_compiled``)."""
+    parser.add_argument(
+        "--numpy-loops",
+        action="store_true",
+        help="run sknn with its NumPy loops even when numba is installed",
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     group = parser.add_mutually_exclusive_group()
@@ -870,11 +879,7 @@ def main(argv=None):
         action="store_true",
         help="leave PyTorch out even when it is installed",
     )
-    parser.add_argument(
-        "--numpy-loops",
-        action="store_true",
-        help="run sknn with its NumPy loops even when numba is installed",
-    )
+    add_numpy_loops_option(parser)
     args = parser.parse_args(argv)
     if args.numpy_loops:
         _kernels._compiled = False

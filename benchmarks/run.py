@@ -854,7 +854,7 @@ def describe(report):
 
 
 def add_numpy_loops_option(parser):
-    """``--numpy-loops``: sknn without its compiled loops (set ``_compiled``)."""
+    """Add ``--numpy-loops``: the caller then sets ``_kernels._compiled = False``."""
     parser.add_argument(
         "--numpy-loops",
         action="store_true",

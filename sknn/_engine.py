@@ -134,9 +134,7 @@ def forward(X, coefs, intercepts, activation, block=_PREDICT_BLOCK):
     if n <= block or not isinstance(X, np.ndarray):
         a = X
         for i, (W, b) in enumerate(zip(coefs, intercepts)):
-            z = a @ W
-            z += b
-            a = activation.forward(z, out=z) if i < last else z
+            a = _affine_activation(a @ W, b, activation, i < last)
         return a
     dtypes, dtype = [], X.dtype
     for W, b in zip(coefs, intercepts):
@@ -149,10 +147,16 @@ def forward(X, coefs, intercepts, activation, block=_PREDICT_BLOCK):
         a = X[start:stop]
         for i, (W, b) in enumerate(zip(coefs, intercepts)):
             z = out[start:stop] if i == last else hidden[i][: stop - start]
-            np.matmul(a, W, out=z)
-            z += b
-            a = activation.forward(z, out=z) if i < last else z
+            a = _affine_activation(np.matmul(a, W, out=z), b, activation, i < last)
     return out
+
+
+def _affine_activation(z, b, activation, hidden):
+    """``activation(z + b)`` for a hidden layer, ``z + b`` for the output, in place."""
+    if hidden:
+        return activation.forward_biased(z, b, out=z)
+    z += b
+    return z
 
 
 class _Buffers:
@@ -264,10 +268,10 @@ class Network:
                 np.matmul(inputs[i], coefs[i], out=z)
             else:
                 z[...] = X @ coefs[i]
-            z += b
             if i == last:
+                z += b
                 break
-            a = act.forward(z, out=a_bufs[i])
+            a = act.forward_biased(z, b, out=a_bufs[i])
             if self.dropout:
                 keep = rng.random_sample(a.shape) >= self.dropout
                 np.multiply(keep, 1 / (1 - self.dropout), out=buf.mask[i])
@@ -292,13 +296,15 @@ class Network:
             objective += 0.5 * self.alpha * float(coef_part @ coef_part) / weight_sum
 
         # Backward.
+        # A hidden layer's bias gradient (the column sums of its delta) is
+        # written by the activation's backward pass, with the delta.
         grad_coefs, grad_intercepts = self.grad_coefs, self.grad_intercepts
+        np.add.reduce(delta, axis=0, out=grad_intercepts[last])
         for i in range(last, -1, -1):
             if i or dense:
                 np.matmul(inputs[i].T, delta, out=grad_coefs[i])
             else:
                 grad_coefs[i][...] = X.T @ delta
-            np.add.reduce(delta, axis=0, out=grad_intercepts[i])
             if i == 0:
                 break
             if delta.shape[1] == 1:
@@ -309,7 +315,12 @@ class Network:
                 prev = np.matmul(delta, coefs[i].T, out=d_bufs[i - 1])
             if self.dropout:
                 prev *= buf.mask[i - 1]
-            act.backward(prev, a_bufs[i - 1], z_bufs[i - 1] if act.uses_input else None)
+            act.backward_summed(
+                prev,
+                a_bufs[i - 1],
+                z_bufs[i - 1] if act.uses_input else None,
+                grad_intercepts[i - 1],
+            )
             delta = prev
         if self.alpha:
             # grad += (alpha / weight_sum) * W

@@ -3,15 +3,18 @@
 An Adam step written with NumPy ufuncs is a dozen passes over the flat
 parameter vector (two moment updates, a square root, a division, the update),
 and the L2 term of the gradient two more: for the 670k parameters of a
-(784, 512, 512, 10) network, 15-25% of an epoch. With numba installed
-(``pip install "sknn[fast]"``), each is one loop that reads and writes every
-element once; without it, the NumPy versions below run.
+(784, 512, 512, 10) network, 15-25% of an epoch. A ReLU layer adds its bias
+and activates in two passes, and its backward pass masks the delta and sums
+it for the bias gradient in two more plus a temporary. With numba installed
+(``pip install "sknn[fast]"``), each of these is one loop that reads and
+writes every element once; without it, the NumPy versions below run.
 
-Both versions compute scikit-learn's Adam update (``m = b1 m + (1 - b1) g``,
-``v = b2 v + (1 - b2) g^2``, ``p += -lr m / (sqrt(v) + eps)``) in the dtype of
-the parameters, and agree to rounding. numba is imported, and the loops
-compiled (or loaded from numba's on-disk cache, about 0.2 s), at the first
-call only, so ``import sknn`` stays fast; if that fails, the NumPy loops run.
+Both versions compute the same formulas (scikit-learn's Adam update
+``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g^2``,
+``p += -lr m / (sqrt(v) + eps)``) in the dtype of the arrays, and agree to
+rounding. numba is imported, and the loops compiled (or loaded from numba's
+on-disk cache, a fraction of a second), at the first call that can use them,
+so ``import sknn`` stays fast; if that fails, the NumPy loops run.
 
 This module imports NumPy only.
 """
@@ -20,7 +23,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["adam_update", "add_scaled", "compiled"]
+__all__ = ["adam_update", "add_scaled", "bias_relu", "compiled", "relu_backward_sum"]
 
 _compiled = None  # None: not tried yet; False: unavailable; else the module
 
@@ -57,14 +60,40 @@ def _warm_up(loops):
         t = dtype(0.5)
         loops.add_scaled(a, a.copy(), t)
         loops.adam_update(a, a.copy(), a.copy(), a.copy(), t, t, t, t, t, t)
+        z = np.zeros((2, 2), dtype)
+        loops.bias_relu(z, a, t)
+        loops.relu_backward_sum(z, z.copy(), a, t, t)
 
 
-def _fusable(*arrays):
-    """Whether the compiled loops take these arrays: 1-D, contiguous, one dtype."""
-    dtype = arrays[0].dtype
-    return dtype in (np.float32, np.float64) and all(
-        a.ndim == 1 and a.dtype == dtype and a.flags.c_contiguous for a in arrays
+def _fusable(first, *others, ndim=1):
+    """Whether the compiled loops take these arrays.
+
+    All C-contiguous and of one floating dtype; ``first`` has ``ndim``
+    dimensions and each other array its shape (or, for 2-D, a row's shape).
+    """
+    shapes = (first.shape, first.shape[1:]) if ndim == 2 else (first.shape,)
+    return (
+        first.dtype in (np.float32, np.float64)
+        and first.ndim == ndim
+        and first.flags.c_contiguous
+        and all(
+            a.dtype == first.dtype and a.flags.c_contiguous and a.shape in shapes
+            for a in others
+        )
     )
+
+
+# Below this many elements a layer's activation takes the NumPy loops: the
+# gain is a few microseconds, and a single-row prediction then never waits
+# for numba's import.
+_MIN_COMPILED_ACTIVATION = 4096
+
+
+def _activation_loops(z, *others):
+    """The compiled loops if they should run this pass over ``z``, else None."""
+    if z.size < _MIN_COMPILED_ACTIVATION or not _fusable(z, *others, ndim=2):
+        return None
+    return compiled()
 
 
 def add_scaled(y, x, scale, scratch):
@@ -80,7 +109,7 @@ def adam_update(params, grad, m, v, beta_1, beta_2, lr_t, epsilon):
     """One Adam step in place, with the bias correction folded into ``lr_t``.
 
     ``m`` and ``v`` are updated, ``params`` moves by
-    ``-lr_t * m / (sqrt(v) + epsilon)`` and ``grad`` is overwritten.
+    ``-lr_t * m / (sqrt(v) + epsilon)``; ``grad`` may be overwritten.
     """
     loops = compiled()
     if loops is not None and _fusable(params, grad, m, v):
@@ -114,3 +143,26 @@ def adam_update(params, grad, m, v, beta_1, beta_2, lr_t, epsilon):
     np.divide(m, grad, out=grad)
     grad *= -float(lr_t)
     params += grad
+
+
+# The activation loops below have no NumPy version here: the activation's own
+# methods are that version. Each returns whether it ran.
+
+
+def bias_relu(z, b):
+    """``z = max(z + b, 0)`` in place, for ``z`` (n, k) and ``b`` (k,)."""
+    loops = _activation_loops(z, b)
+    if loops is None:
+        return False
+    loops.bias_relu(z, b, z.dtype.type(0))
+    return True
+
+
+def relu_backward_sum(grad, a, grad_bias):
+    """``grad *= (a > 0)`` in place and its column sums into ``grad_bias``."""
+    loops = _activation_loops(grad, a, grad_bias)
+    if loops is None:
+        return False
+    t = grad.dtype.type
+    loops.relu_backward_sum(grad, a, grad_bias, t(1), t(0))
+    return True

@@ -1,9 +1,11 @@
 """The loops of :mod:`sknn._kernels`, compiled by numba (an optional dependency).
 
 Imported only by :func:`sknn._kernels.compiled`. Each loop is written so that
-LLVM vectorises it (no branches, no aliasing between what a loop reads and
-writes within an element); no fast-math, so the arithmetic is IEEE's and
-matches the NumPy versions to rounding.
+LLVM vectorises it: no branches but selects, constants of the arrays' dtype
+(an integer or float64 literal would promote float32 work), and no array
+that is both read and written under another name (each in-place loop takes
+the array once); no fast-math, so the arithmetic is IEEE's and matches the
+NumPy versions bit for bit.
 """
 
 import numba
@@ -22,14 +24,32 @@ def add_scaled(y, x, scale):  # pragma: no cover - compiled
 def adam_update(
     params, grad, m, v, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, neg_lr, eps
 ):  # pragma: no cover - compiled
-    # Moments and the step (into grad) in one loop, the update in another: one
-    # loop writing params as well is not vectorised.
     for i in range(params.shape[0]):
         g = grad[i]
         mi = beta_1 * m[i] + one_minus_beta_1 * g
         vi = beta_2 * v[i] + one_minus_beta_2 * (g * g)
         m[i] = mi
         v[i] = vi
-        grad[i] = (neg_lr * mi) / (np.sqrt(vi) + eps)
-    for i in range(params.shape[0]):
-        params[i] += grad[i]
+        params[i] += (neg_lr * mi) / (np.sqrt(vi) + eps)
+
+
+@_jit
+def bias_relu(z, b, zero):  # pragma: no cover - compiled
+    # z = max(z + b, 0) in place; NaN stays NaN, as with np.maximum.
+    for r in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            s = z[r, j] + b[j]
+            z[r, j] = zero if s < zero else s
+
+
+@_jit
+def relu_backward_sum(grad, a, grad_bias, one, zero):  # pragma: no cover - compiled
+    # grad *= (a > 0) in place, and its column sums into grad_bias (row by
+    # row, the order of np.add.reduce over axis 0).
+    for j in range(grad.shape[1]):
+        grad_bias[j] = zero
+    for r in range(grad.shape[0]):
+        for j in range(grad.shape[1]):
+            g = grad[r, j] * (one if a[r, j] > zero else zero)
+            grad[r, j] = g
+            grad_bias[j] += g

@@ -18,6 +18,7 @@ import numpy as np
 from scipy import special
 
 from ._base import Component
+from ._kernels import bias_relu, relu_backward_sum
 from ._registry import _make_registry
 
 __all__ = [
@@ -42,6 +43,10 @@ class Activation(Component):
     attribute ``uses_input = True`` when the derivative needs the
     pre-activation ``z``; otherwise the engine computes the activation in place
     and passes ``z=None`` to :meth:`backward`.
+
+    The engine calls :meth:`forward_biased` and :meth:`backward_summed`, which
+    combine each pass with the bias's work; a subclass may override them with
+    fused versions (see :class:`ReLU`).
     """
 
     uses_input = False
@@ -63,6 +68,19 @@ class Activation(Component):
             The pre-activation, given when ``uses_input`` is true.
         """
         raise NotImplementedError
+
+    def forward_biased(self, z, b, out=None):
+        """Add the bias ``b`` (n_units,) to ``z`` in place, then :meth:`forward`."""
+        z += b
+        return self.forward(z, out=out)
+
+    def backward_summed(self, grad, a, z, grad_bias):
+        """:meth:`backward`, then the column sums of the result into ``grad_bias``.
+
+        Those sums are the gradient of the layer's bias.
+        """
+        self.backward(grad, a, z)
+        return np.add.reduce(grad, axis=0, out=grad_bias)
 
 
 registry = _make_registry("activations", Activation)
@@ -127,6 +145,17 @@ class ReLU(Activation):
         # f'(z) is 1 where a > 0 and 0 elsewhere. Multiplying by the comparison
         # is one vectorised pass (a boolean-mask assignment is ~20x slower).
         return np.multiply(grad, a > 0, out=grad)
+
+    # Each pass in one loop when numba is installed (sknn._kernels).
+    def forward_biased(self, z, b, out=None):
+        if out is z and bias_relu(z, b):
+            return z
+        return super().forward_biased(z, b, out)
+
+    def backward_summed(self, grad, a, z, grad_bias):
+        if relu_backward_sum(grad, a, grad_bias):
+            return grad_bias
+        return super().backward_summed(grad, a, z, grad_bias)
 
 
 @register_activation("leaky_relu")

@@ -10,6 +10,7 @@ from sklearn.datasets import make_classification
 
 import sknn
 from sknn import NNClassifier, _kernels
+from sknn.activations import ReLU
 from sknn.optimizers import Adam
 
 numba_missing = _kernels.compiled() is None
@@ -117,8 +118,12 @@ def test_unfusable_arrays_take_the_numpy_path(monkeypatch):
 def test_training_is_the_same_with_and_without_numba(dtype, monkeypatch):
     X, y = make_classification(n_samples=300, n_features=12, random_state=0)
     X = X.astype(dtype)
-    params = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0, alpha=1e-3)
+    # 200 x 64 activations: large enough for the compiled ReLU passes.
+    params = dict(hidden_layer_sizes=(64,), max_iter=5, random_state=0, alpha=1e-3)
+    calls = _CountingLoops(_kernels.compiled())
+    monkeypatch.setattr(_kernels, "_compiled", calls)
     fused = NNClassifier(**params).fit(X, y)
+    assert {"adam_update", "add_scaled", "bias_relu", "relu_backward_sum"} <= calls.seen
     monkeypatch.setattr(_kernels, "_compiled", False)
     plain = NNClassifier(**params).fit(X, y)
     # Five epochs of rounding differences at most.
@@ -127,6 +132,73 @@ def test_training_is_the_same_with_and_without_numba(dtype, monkeypatch):
         assert a.dtype == dtype
         np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
     np.testing.assert_allclose(fused.loss_curve_, plain.loss_curve_, rtol=rtol)
+
+
+class _CountingLoops:
+    """The compiled loops, noting which ones were called."""
+
+    def __init__(self, loops):
+        self._loops, self.seen = loops, set()
+
+    def __getattr__(self, name):
+        self.seen.add(name)
+        return getattr(self._loops, name)
+
+
+def relu_arrays(dtype, shape=(70, 64), seed=3):
+    """Pre-activations with exact zeros, NaN and infinities; deltas; a bias."""
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal(shape).astype(dtype)
+    z[0, :5] = [0.0, -0.0, np.nan, np.inf, -np.inf]
+    b = rng.standard_normal(shape[1]).astype(dtype)
+    b[1] = 0.0
+    grad = rng.standard_normal(shape).astype(dtype)
+    return z, b, grad
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_relu_passes_equal_the_numpy_ones(dtype, monkeypatch):
+    relu = ReLU()
+    z, b, grad = relu_arrays(dtype)
+    assert z.size >= _kernels._MIN_COMPILED_ACTIVATION
+    results = []
+    for compiled in (True, False):
+        if not compiled:
+            monkeypatch.setattr(_kernels, "_compiled", False)
+        zc, gc = z.copy(), grad.copy()
+        gb = np.empty_like(b)
+        assert _kernels.bias_relu(zc.copy(), b) is compiled
+        a = relu.forward_biased(zc, b, out=zc)
+        assert a is zc
+        relu.backward_summed(gc, a, None, gb)
+        results.append((a, gc, gb))
+    for fused, plain in zip(*results):
+        assert fused.dtype == dtype
+        np.testing.assert_array_equal(fused, plain)  # NaN where NaN, bit for bit
+    a, gc, gb = results[0]
+    assert np.isnan(a[0, 2]) and a[0, 3] == np.inf and a[0, 4] == 0
+    np.testing.assert_allclose(
+        gb, (grad.astype(np.float64) * (a > 0)).sum(axis=0), rtol=1e-5
+    )
+
+
+@needs_numba
+def test_activation_loops_take_only_what_they_can(monkeypatch):
+    z, b, grad = relu_arrays(np.float64)
+    small = z[:8].copy()
+    assert small.size < _kernels._MIN_COMPILED_ACTIVATION
+    assert not _kernels.bias_relu(small, b)  # a single-row predict stays in NumPy
+    assert not _kernels.bias_relu(np.asfortranarray(z), b)
+    assert not _kernels.bias_relu(z, b[:-1])  # wrong shape: never out of bounds
+    assert not _kernels.bias_relu(z, b.astype(np.float32))
+    assert not _kernels.relu_backward_sum(grad, z[:-1], b)
+    # The activation's own NumPy passes then run.
+    expected = np.maximum(small + b, 0)
+    np.testing.assert_array_equal(ReLU().forward_biased(small, b, out=small), expected)
+    out = np.empty_like(z)
+    expected = np.maximum(z + b, 0)
+    np.testing.assert_array_equal(ReLU().forward_biased(z, b, out=out), expected)
 
 
 class _BrokenLoops(importlib.abc.MetaPathFinder):

@@ -200,6 +200,9 @@ class Network:
         The gradient written by :meth:`loss_grad`.
     grad_coefs, grad_intercepts : lists of ndarray
         Views of ``grad``.
+    l2 : tuple (n, scale) or None
+        The last batch's L2 term: its gradient is ``scale * params[:n]``.
+        None when ``alpha`` is 0.
     """
 
     def __init__(self, layout, params, activation, loss, alpha=0.0, dropout=0.0):
@@ -214,7 +217,8 @@ class Network:
         self.grad = np.zeros_like(params)
         self.grad_coefs, self.grad_intercepts = layout.unpack(self.grad)
         self._buffers = {}
-        self._l2 = None
+        self._l2_scratch = None
+        self.l2 = None
 
     def buffers(self, n):
         """The (cached) buffers for a batch of ``n`` rows."""
@@ -238,7 +242,7 @@ class Network:
             buf.x = np.empty((len(idx), X.shape[1]), X.dtype)
         return np.take(X, idx, axis=0, out=buf.x, mode="clip")
 
-    def loss_grad(self, X, Y, sample_weight=None, rng=None):
+    def loss_grad(self, X, Y, sample_weight=None, rng=None, add_l2=True):
         """Objective on one batch; its gradient is written into ``self.grad``.
 
         Parameters
@@ -249,6 +253,10 @@ class Network:
         sample_weight : ndarray of shape (n,) or None
         rng : numpy.random.RandomState or None
             Draws the dropout masks; needed when ``dropout > 0``.
+        add_l2 : bool, default=True
+            Whether ``self.grad`` includes the L2 term. When False it is left
+            out (the objective still includes it), and :attr:`l2` says what
+            it is, for an optimizer that adds it in its own pass.
 
         Returns
         -------
@@ -288,6 +296,7 @@ class Network:
             weight_sum = float(sample_weight.sum())
             if weight_sum <= 0:
                 self.grad[:] = 0
+                self.l2 = None
                 return 0.0
             objective = float(sample_weight @ per_sample) / weight_sum
             delta *= (sample_weight / weight_sum)[:, None]
@@ -322,14 +331,12 @@ class Network:
                 grad_intercepts[i - 1],
             )
             delta = prev
-        if self.alpha:
-            # grad += (alpha / weight_sum) * W
-            if self._l2 is None:
-                self._l2 = np.empty_like(coef_part)
+        # The L2 term's gradient: (alpha / weight_sum) * W.
+        self.l2 = (self.layout.n_coef, self.alpha / weight_sum) if self.alpha else None
+        if self.l2 and add_l2:
+            if self._l2_scratch is None:
+                self._l2_scratch = np.empty_like(coef_part)
             add_scaled(
-                self.grad[: self.layout.n_coef],
-                coef_part,
-                self.alpha / weight_sum,
-                self._l2,
+                self.grad[: self.layout.n_coef], coef_part, self.l2[1], self._l2_scratch
             )
         return objective

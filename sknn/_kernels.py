@@ -59,7 +59,7 @@ def _warm_up(loops):
         a = np.zeros(2, dtype)
         t = dtype(0.5)
         loops.add_scaled(a, a.copy(), t)
-        loops.adam_update(a, a.copy(), a.copy(), a.copy(), t, t, t, t, t, t)
+        loops.adam_update(a, a.copy(), a.copy(), a.copy(), t, t, t, t, t, t, t)
         z = np.zeros((2, 2), dtype)
         loops.bias_relu(z, a, t)
         loops.relu_backward_sum(z, z.copy(), a, t, t)
@@ -105,20 +105,19 @@ def add_scaled(y, x, scale, scratch):
     y += np.multiply(x, scale, out=scratch)
 
 
-def adam_update(params, grad, m, v, beta_1, beta_2, lr_t, epsilon):
+def adam_update(params, grad, m, v, beta_1, beta_2, lr_t, epsilon, l2=None):
     """One Adam step in place, with the bias correction folded into ``lr_t``.
 
     ``m`` and ``v`` are updated, ``params`` moves by
-    ``-lr_t * m / (sqrt(v) + epsilon)``; ``grad`` may be overwritten.
+    ``-lr_t * m / (sqrt(v) + epsilon)``; ``grad`` may be overwritten. ``l2``,
+    a pair ``(n, scale)``, is an L2 term not yet in ``grad``: the step uses
+    ``grad[:n] + scale * params[:n]`` (one loop with the step when compiled).
     """
+    n, scale = l2 if l2 is not None else (0, 0.0)
     loops = compiled()
     if loops is not None and _fusable(params, grad, m, v):
         t = params.dtype.type
-        loops.adam_update(
-            params,
-            grad,
-            m,
-            v,
+        consts = (
             t(beta_1),
             t(1 - beta_1),
             t(beta_2),
@@ -126,7 +125,14 @@ def adam_update(params, grad, m, v, beta_1, beta_2, lr_t, epsilon):
             t(-lr_t),
             t(epsilon),
         )
+        if scale:
+            loops.adam_update(params[:n], grad[:n], m[:n], v[:n], t(scale), *consts)
+        else:
+            n = 0
+        loops.adam_update(params[n:], grad[n:], m[n:], v[n:], t(0), *consts)
         return
+    if scale:
+        grad[:n] += float(scale) * params[:n]
     # NumPy: in place, with grad as the only scratch (each line is one pass).
     # Python floats keep float32 arithmetic in float32 (NEP 50).
     b1, b2 = float(beta_1), float(beta_2)

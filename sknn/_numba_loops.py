@@ -22,10 +22,22 @@ def add_scaled(y, x, scale):  # pragma: no cover - compiled
 
 @_jit
 def adam_update(
-    params, grad, m, v, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, neg_lr, eps
+    params,
+    grad,
+    m,
+    v,
+    l2,
+    beta_1,
+    one_minus_beta_1,
+    beta_2,
+    one_minus_beta_2,
+    neg_lr,
+    eps,
 ):  # pragma: no cover - compiled
+    # The gradient is grad + l2 * params, the L2 term added here rather than
+    # in a pass of its own (l2 = 0 for the biases).
     for i in range(params.shape[0]):
-        g = grad[i]
+        g = grad[i] + l2 * params[i]
         mi = beta_1 * m[i] + one_minus_beta_1 * g
         vi = beta_2 * v[i] + one_minus_beta_2 * (g * g)
         m[i] = mi

@@ -520,6 +520,7 @@ class _BaseNN(BaseEstimator):
         batch_size = self._batch_size(n)
         order = np.arange(n)
         params, grad, state = net.params, net.grad, self.optimizer_state_
+        takes_l2 = spec.optimizer.takes_l2
         epochs = 1 if incremental else self.max_iter
         self.n_iter_ = 0
         # Weights at the start of the previous and of this epoch: an epoch's end
@@ -554,8 +555,13 @@ class _BaseNN(BaseEstimator):
                     swb = None if sw is None else sw[idx]
                     if self.dropout:
                         noise = KeyedUniforms(keys[idx], epoch_salt)
-                    total += net.loss_grad(Xb, Yb, swb, noise) * (stop - start)
-                    spec.optimizer.step(params, grad, state, lr)
+                    if takes_l2:
+                        loss = net.loss_grad(Xb, Yb, swb, noise, add_l2=False)
+                        spec.optimizer.step(params, grad, state, lr, l2=net.l2)
+                    else:
+                        loss = net.loss_grad(Xb, Yb, swb, noise)
+                        spec.optimizer.step(params, grad, state, lr)
+                    total += loss * (stop - start)
                     if interrupt:
                         raise KeyboardInterrupt
                 train_loss = total / n

@@ -45,6 +45,10 @@ class Optimizer(Component):
     """
 
     stochastic = True
+    #: Whether :meth:`step` takes ``l2=(n, scale)``, an L2 term that is not yet
+    #: in the gradient (``scale * params[:n]``), so that it can add the term
+    #: in its own pass over the parameters. Otherwise the engine adds it.
+    takes_l2 = False
 
     def __init__(self, learning_rate=None):
         self.learning_rate = learning_rate
@@ -144,9 +148,12 @@ class Adam(Optimizer):
     Notes
     -----
     With numba installed (the ``fast`` extra), the step is one compiled loop
-    over the parameters instead of a dozen NumPy passes; the update is the
-    same up to rounding.
+    over the parameters instead of a dozen NumPy passes, and the L2 term of
+    the estimator's ``alpha`` is added in that loop too (``takes_l2``); the
+    update is the same up to rounding.
     """
+
+    takes_l2 = True
 
     _param_checks = {
         "learning_rate": {"low": 0, "low_open": True, "allow_none": True},
@@ -164,12 +171,12 @@ class Adam(Optimizer):
     def init(self, params):
         return {"t": 0, "m": _zeros(params), "v": _zeros(params)}
 
-    def step(self, params, grad, state, learning_rate):
+    def step(self, params, grad, state, learning_rate, l2=None):
         state["t"] = t = state["t"] + 1
         b1, b2 = float(self.beta_1), float(self.beta_2)
         lr_t = float(learning_rate) * math.sqrt(1 - b2**t) / (1 - b1**t)
         adam_update(
-            params, grad, state["m"], state["v"], b1, b2, lr_t, float(self.epsilon)
+            params, grad, state["m"], state["v"], b1, b2, lr_t, float(self.epsilon), l2
         )
 
 
@@ -193,6 +200,7 @@ class AdamW(Adam):
     """
 
     _param_checks = {**Adam._param_checks, "weight_decay": {"low": 0}}
+    takes_l2 = False  # the L2 term sees the weights before the decay
 
     def __init__(
         self,

@@ -94,6 +94,32 @@ def test_add_scaled(path, monkeypatch):
         np.testing.assert_allclose(y, expected, rtol=np.finfo(dtype).eps * 4)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("path", ["compiled", "numpy"])
+def test_adam_with_l2_equals_adding_the_term_first(dtype, path, monkeypatch):
+    if path == "compiled" and numba_missing:
+        pytest.skip("numba is not installed (the 'fast' extra)")
+    if path == "numpy":
+        monkeypatch.setattr(_kernels, "_compiled", False)
+    n, scale = 600, 3e-3
+    results = []
+    for fused in (True, False):
+        params, grad, m, v = random_state(dtype, seed=4)
+        if not fused:
+            _kernels.add_scaled(grad[:n], params[:n], scale, np.empty(n, dtype))
+        l2 = (n, scale) if fused else None
+        _kernels.adam_update(params, grad, m, v, 0.9, 0.999, 1e-2, 1e-8, l2=l2)
+        results.append((params, m, v))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+    # The term acted on the first n entries only.
+    params, grad, m, v = random_state(dtype, seed=4)
+    plain = params.copy()
+    _kernels.adam_update(plain, grad.copy(), m.copy(), v.copy(), 0.9, 0.999, 1e-2, 1e-8)
+    np.testing.assert_array_equal(results[0][0][n:], plain[n:])
+    assert not np.array_equal(results[0][0][:n], plain[:n])
+
+
 def test_unfusable_arrays_take_the_numpy_path(monkeypatch):
     # Strided, 2-D or mixed-dtype arrays are valid input to Optimizer.step.
     params, grad, m, v = random_state(np.float64, n=40)
@@ -123,7 +149,8 @@ def test_training_is_the_same_with_and_without_numba(dtype, monkeypatch):
     calls = _CountingLoops(_kernels.compiled())
     monkeypatch.setattr(_kernels, "_compiled", calls)
     fused = NNClassifier(**params).fit(X, y)
-    assert {"adam_update", "add_scaled", "bias_relu", "relu_backward_sum"} <= calls.seen
+    # Adam adds the L2 term itself: add_scaled is not called.
+    assert calls.seen == {"adam_update", "bias_relu", "relu_backward_sum"}
     monkeypatch.setattr(_kernels, "_compiled", False)
     plain = NNClassifier(**params).fit(X, y)
     # Five epochs of rounding differences at most.

@@ -7,14 +7,18 @@ and the L2 term of the gradient two more: for the 670k parameters of a
 and activates in two passes, and its backward pass masks the delta and sums
 it for the bias gradient in two more plus a temporary. With numba installed
 (``pip install "sknn[fast]"``), each of these is one loop that reads and
-writes every element once; without it, the NumPy versions below run.
+writes every element once; without it, the NumPy versions run (below, and
+the activation's own methods).
 
 Both versions compute the same formulas (scikit-learn's Adam update
 ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g^2``,
-``p += -lr m / (sqrt(v) + eps)``) in the dtype of the arrays, and agree to
-rounding. numba is imported, and the loops compiled (or loaded from numba's
-on-disk cache, a fraction of a second), at the first call that can use them,
-so ``import sknn`` stays fast; if that fails, the NumPy loops run.
+``p += -lr m / (sqrt(v) + eps)``) in the dtype of the arrays: the L2 and
+activation loops give the NumPy results bit for bit, the Adam step agrees to
+rounding (its NumPy version orders the operations to save passes).
+
+numba is imported, and the loops compiled (or loaded from numba's on-disk
+cache, a fraction of a second), at the first call that can use them, so
+``import sknn`` stays fast; if that fails, the NumPy loops run.
 
 This module imports NumPy only.
 """

@@ -4,8 +4,8 @@ Imported only by :func:`sknn._kernels.compiled`. Each loop is written so that
 LLVM vectorises it: no branches but selects, constants of the arrays' dtype
 (an integer or float64 literal would promote float32 work), and no array
 that is both read and written under another name (each in-place loop takes
-the array once); no fast-math, so the arithmetic is IEEE's and matches the
-NumPy versions bit for bit.
+the array once); no fast-math, so the arithmetic is IEEE's (see
+:mod:`sknn._kernels` for how the results compare with the NumPy versions).
 """
 
 import numba

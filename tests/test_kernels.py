@@ -11,7 +11,7 @@ from sklearn.datasets import make_classification
 import sknn
 from sknn import NNClassifier, _kernels
 from sknn.activations import ReLU
-from sknn.optimizers import Adam
+from sknn.optimizers import Adam, AdamW
 
 numba_missing = _kernels.compiled() is None
 needs_numba = pytest.mark.skipif(
@@ -159,6 +159,27 @@ def test_training_is_the_same_with_and_without_numba(dtype, monkeypatch):
         assert a.dtype == dtype
         np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
     np.testing.assert_allclose(fused.loss_curve_, plain.loss_curve_, rtol=rtol)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("path", ["compiled", "numpy"])
+def test_l2_in_the_step_trains_like_l2_in_the_gradient(path, monkeypatch):
+    # Adam takes the L2 term into its step; AdamW (with no decay: the same
+    # update) leaves it to the engine. Both must train the same network.
+    if path == "compiled" and numba_missing:
+        pytest.skip("numba is not installed (the 'fast' extra)")
+    if path == "numpy":
+        monkeypatch.setattr(_kernels, "_compiled", False)
+    assert Adam.takes_l2 and not AdamW.takes_l2
+    X, y = make_classification(n_samples=300, n_features=12, random_state=0)
+    params = dict(hidden_layer_sizes=(64,), max_iter=5, random_state=0, alpha=0.1)
+    fused = NNClassifier(optimizer=Adam(), **params).fit(X, y)
+    engine = NNClassifier(optimizer=AdamW(weight_decay=0.0), **params).fit(X, y)
+    for a, b in zip(fused.coefs_, engine.coefs_):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(fused.loss_curve_, engine.loss_curve_, rtol=1e-12)
+    no_l2 = NNClassifier(optimizer=Adam(), **{**params, "alpha": 0.0}).fit(X, y)
+    assert not np.allclose(fused.coefs_[0], no_l2.coefs_[0], rtol=1e-3)
 
 
 class _CountingLoops:

@@ -831,7 +831,7 @@ def describe(report):
             else ", torch not installed"
         ),
         f"- BLAS: {blas}",
-        f"- sknn's fused optimizer and L2 loops: {env.get('sknn_loops', '?')}",
+        f"- sknn's fused loops (Adam with L2, ReLU): {env.get('sknn_loops', '?')}",
         f"- mode: {env['mode']}; BLAS-related environment variables: "
         f"{env['env_vars'] or 'none set'}",
     ]

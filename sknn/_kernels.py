@@ -129,11 +129,10 @@ def adam_update(params, grad, m, v, beta_1, beta_2, lr_t, epsilon, l2=None):
             t(-lr_t),
             t(epsilon),
         )
-        if scale:
-            loops.adam_update(params[:n], grad[:n], m[:n], v[:n], t(scale), *consts)
-        else:
-            n = 0
-        loops.adam_update(params[n:], grad[n:], m[n:], v[n:], t(0), *consts)
+        k = n if scale else 0  # the entries that take the L2 term
+        if k:
+            loops.adam_update(params[:k], grad[:k], m[:k], v[:k], t(scale), *consts)
+        loops.adam_update(params[k:], grad[k:], m[k:], v[k:], t(0), *consts)
         return
     if scale:
         grad[:n] += float(scale) * params[:n]

@@ -835,6 +835,14 @@ def describe(report):
         f"- mode: {env['mode']}; BLAS-related environment variables: "
         f"{env['env_vars'] or 'none set'}",
     ]
+    forced = env["env_vars"].get("OPENBLAS_CORETYPE")
+    if forced:
+        lines.append(
+            f"- OPENBLAS_CORETYPE={forced} forces OpenBLAS's kernels; the targets were "
+            "set with OpenBLAS's own choice for the CPU. To measure in that "
+            "configuration: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "
+            "python benchmarks/run.py"
+        )
     if "probe_start" in env:
         a, b = env["probe_start"], env["probe_end"]
         lines.append(

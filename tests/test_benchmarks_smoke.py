@@ -128,3 +128,14 @@ def test_json_and_table_output(bench, smoke, capsys):
     for t in report["targets"]:
         assert t["what"] in text
     assert "BLAS:" in bench.describe(report)
+
+
+def test_description_says_when_openblas_kernels_are_forced(bench, smoke):
+    report, _ = smoke
+    env = dict(report["environment"])
+    env["env_vars"] = {}
+    assert "forces OpenBLAS" not in bench.describe({"environment": env})
+    env["env_vars"] = {"OPENBLAS_CORETYPE": "Haswell"}
+    text = bench.describe({"environment": env})
+    assert "OPENBLAS_CORETYPE=Haswell forces OpenBLAS's kernels" in text
+    assert "env -u OPENBLAS_CORETYPE" in text

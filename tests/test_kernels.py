@@ -25,6 +25,16 @@ def numpy_only(monkeypatch):
     monkeypatch.setattr(_kernels, "_compiled", False)
 
 
+@pytest.fixture(params=["compiled", "numpy"])
+def path(request, monkeypatch):
+    """Runs the test with the compiled loops, then with the NumPy versions."""
+    if request.param == "compiled" and numba_missing:
+        pytest.skip("numba is not installed (the 'fast' extra)")
+    if request.param == "numpy":
+        monkeypatch.setattr(_kernels, "_compiled", False)
+    return request.param
+
+
 def reference_adam(params, grad, m, v, t, lr, b1=0.9, b2=0.999, eps=1e-8):
     """scikit-learn's Adam update, written out in float64."""
     p, g, m, v = (np.asarray(a, dtype=np.float64).copy() for a in (params, grad, m, v))
@@ -44,12 +54,7 @@ def random_state(dtype, n=1003, seed=0):
 
 
 @pytest.mark.parametrize("dtype, rtol", [(np.float32, 2e-6), (np.float64, 1e-14)])
-@pytest.mark.parametrize("path", ["compiled", "numpy"])
-def test_adam_step_matches_sklearn_formula(dtype, rtol, path, monkeypatch):
-    if path == "compiled" and numba_missing:
-        pytest.skip("numba is not installed (the 'fast' extra)")
-    if path == "numpy":
-        monkeypatch.setattr(_kernels, "_compiled", False)
+def test_adam_step_matches_sklearn_formula(dtype, rtol, path):
     params, grad, m, v = random_state(dtype)
     state = {"t": 4, "m": m.copy(), "v": v.copy()}
     expected_p, expected_m, expected_v = reference_adam(
@@ -79,12 +84,7 @@ def test_compiled_and_numpy_adam_agree_to_rounding(dtype, monkeypatch):
         np.testing.assert_allclose(a, b, rtol=8 * eps, atol=8 * eps)
 
 
-@pytest.mark.parametrize("path", ["compiled", "numpy"])
-def test_add_scaled(path, monkeypatch):
-    if path == "compiled" and numba_missing:
-        pytest.skip("numba is not installed (the 'fast' extra)")
-    if path == "numpy":
-        monkeypatch.setattr(_kernels, "_compiled", False)
+def test_add_scaled(path):
     rng = np.random.default_rng(2)
     for dtype in (np.float32, np.float64):
         y, x = rng.standard_normal((2, 257)).astype(dtype)
@@ -95,12 +95,7 @@ def test_add_scaled(path, monkeypatch):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("path", ["compiled", "numpy"])
-def test_adam_with_l2_equals_adding_the_term_first(dtype, path, monkeypatch):
-    if path == "compiled" and numba_missing:
-        pytest.skip("numba is not installed (the 'fast' extra)")
-    if path == "numpy":
-        monkeypatch.setattr(_kernels, "_compiled", False)
+def test_adam_with_l2_equals_adding_the_term_first(dtype, path):
     n, scale = 600, 3e-3
     results = []
     for fused in (True, False):
@@ -162,14 +157,9 @@ def test_training_is_the_same_with_and_without_numba(dtype, monkeypatch):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@pytest.mark.parametrize("path", ["compiled", "numpy"])
-def test_l2_in_the_step_trains_like_l2_in_the_gradient(path, monkeypatch):
+def test_l2_in_the_step_trains_like_l2_in_the_gradient(path):
     # Adam takes the L2 term into its step; AdamW (with no decay: the same
     # update) leaves it to the engine. Both must train the same network.
-    if path == "compiled" and numba_missing:
-        pytest.skip("numba is not installed (the 'fast' extra)")
-    if path == "numpy":
-        monkeypatch.setattr(_kernels, "_compiled", False)
     assert Adam.takes_l2 and not AdamW.takes_l2
     X, y = make_classification(n_samples=300, n_features=12, random_state=0)
     params = dict(hidden_layer_sizes=(64,), max_iter=5, random_state=0, alpha=0.1)

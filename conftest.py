@@ -1,5 +1,7 @@
 """Pytest configuration shared by the tests and the doctests."""
 
+import importlib.util
+
 import numpy as np
 
 # Stable reprs of NumPy scalars in doctests (0.5, not np.float64(0.5)).
@@ -7,3 +9,7 @@ np.set_printoptions(legacy="1.25")
 
 # numba's compiled loops: no doctests, and numba is an optional dependency.
 collect_ignore = ["sknn/_numba_loops.py"]
+
+# sknn.onnx needs the optional extra "onnx" (skl2onnx).
+if importlib.util.find_spec("skl2onnx") is None:
+    collect_ignore.append("sknn/onnx.py")

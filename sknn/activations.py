@@ -82,6 +82,16 @@ class Activation(Component):
         self.backward(grad, a, z)
         return np.add.reduce(grad, axis=0, out=grad_bias)
 
+    def onnx_forward(self, graph, x):
+        """Add ``f(x)`` to an ONNX graph and return the name of its output.
+
+        Used by ``sknn.onnx`` to export a fitted network (optional). ``graph``
+        is a :class:`sknn.onnx.OnnxGraph`: ``graph.op(op_type, *inputs,
+        **attributes)`` adds a node and returns its output's name,
+        ``graph.const(value)`` a constant in the network's dtype.
+        """
+        raise NotImplementedError
+
 
 registry = _make_registry("activations", Activation)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
@@ -106,6 +116,9 @@ class Identity(Activation):
     def backward(self, grad, a, z=None):
         return grad
 
+    def onnx_forward(self, graph, x):
+        return x
+
 
 @register_activation("logistic")
 class Logistic(Activation):
@@ -119,6 +132,9 @@ class Logistic(Activation):
         grad *= 1 - a
         return grad
 
+    def onnx_forward(self, graph, x):
+        return graph.op("Sigmoid", x)
+
 
 @register_activation("tanh")
 class Tanh(Activation):
@@ -130,6 +146,9 @@ class Tanh(Activation):
     def backward(self, grad, a, z=None):
         grad *= 1 - a * a
         return grad
+
+    def onnx_forward(self, graph, x):
+        return graph.op("Tanh", x)
 
 
 @register_activation("relu")
@@ -145,6 +164,9 @@ class ReLU(Activation):
         # f'(z) is 1 where a > 0 and 0 elsewhere. Multiplying by the comparison
         # is one vectorised pass (a boolean-mask assignment is ~20x slower).
         return np.multiply(grad, a > 0, out=grad)
+
+    def onnx_forward(self, graph, x):
+        return graph.op("Relu", x)
 
     # Each pass in one loop when numba is installed (sknn._kernels).
     def forward_biased(self, z, b, out=None):
@@ -184,6 +206,15 @@ class LeakyReLU(Activation):
         grad *= np.where(a > 0, 1, self.negative_slope).astype(grad.dtype)
         return grad
 
+    def onnx_forward(self, graph, x):
+        slope = graph.op(
+            "Where",
+            graph.op("Greater", x, graph.const(0.0)),
+            graph.const(1.0),
+            graph.const(self.negative_slope),
+        )
+        return graph.op("Mul", x, slope)
+
 
 @register_activation("elu")
 class ELU(Activation):
@@ -209,6 +240,10 @@ class ELU(Activation):
         grad *= np.where(a > 0, 1, a + self.alpha).astype(grad.dtype)
         return grad
 
+    def onnx_forward(self, graph, x):
+        neg = graph.op("Mul", graph.const(self.alpha), _onnx_expm1_neg(graph, x))
+        return graph.op("Where", graph.op("Greater", x, graph.const(0.0)), x, neg)
+
 
 def _where(cond, x, y, out):
     """``where(cond, x, y)`` written into ``out``, which may be ``x``."""
@@ -217,6 +252,12 @@ def _where(cond, x, y, out):
         np.copyto(out, x)
     np.copyto(out, y, where=~cond)
     return out
+
+
+def _onnx_expm1_neg(graph, x):
+    """``exp(min(x, 0)) - 1`` in an ONNX graph (ONNX has no expm1)."""
+    clipped = graph.op("Min", x, graph.const(0.0))
+    return graph.op("Sub", graph.op("Exp", clipped), graph.const(1.0))
 
 
 @register_activation("selu")
@@ -240,6 +281,12 @@ class SELU(Activation):
         )
         return grad
 
+    def onnx_forward(self, graph, x):
+        const = graph.const
+        neg = graph.op("Mul", const(self.scale * self.alpha), _onnx_expm1_neg(graph, x))
+        pos = graph.op("Mul", x, const(self.scale))
+        return graph.op("Where", graph.op("Greater", x, const(0.0)), pos, neg)
+
 
 @register_activation("gelu")
 class GELU(Activation):
@@ -255,6 +302,9 @@ class GELU(Activation):
         grad *= special.ndtr(z) + z * pdf
         return grad
 
+    def onnx_forward(self, graph, x):
+        return graph.op("Mul", x, graph.ndtr(x))
+
 
 @register_activation("softplus")
 class Softplus(Activation):
@@ -268,6 +318,12 @@ class Softplus(Activation):
     def backward(self, grad, a, z=None):
         grad *= special.expit(z)
         return grad
+
+    def onnx_forward(self, graph, x):
+        # log(1 + exp(x)) = max(x, 0) + log(1 + exp(-|x|)), as np.logaddexp.
+        tail = graph.op("Exp", graph.op("Neg", graph.op("Abs", x)))
+        log1p = graph.op("Log", graph.op("Add", tail, graph.const(1.0)))
+        return graph.op("Add", graph.op("Relu", x), log1p)
 
 
 @register_activation("silu")
@@ -284,3 +340,6 @@ class SiLU(Activation):
         # f'(z) = s + z s (1 - s) = s + a (1 - s)
         grad *= s + a * (1 - s)
         return grad
+
+    def onnx_forward(self, graph, x):
+        return graph.op("Mul", x, graph.op("Sigmoid", x))

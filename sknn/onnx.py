@@ -179,14 +179,18 @@ class OnnxGraph:
         # |t| < 1: erf(t) = t T(t^2) / U(t^2).
         t2 = op("Mul", t, t)
         erf = op(
-            "Div", op("Mul", t, _horner(self, t2, _ERF_T)), _horner1(self, t2, _ERF_U)
+            "Div",
+            op("Mul", t, _horner(self, t2, _ERF_T)),
+            _horner(self, t2, _ERF_U, monic=True),
         )
         small = op("Mul", op("Add", erf, c(1.0)), c(0.5))
         # |t| >= 1: erfc(|t|) = exp(-t^2) P(|t|) / Q(|t|); clipping |t| at 8
         # changes values below 1e-28 (and keeps the polynomials finite).
         z = op("Abs", t)
         zc = op("Min", z, c(8.0))
-        ratio = op("Div", _horner(self, zc, _ERFC_P), _horner1(self, zc, _ERFC_Q))
+        ratio = op(
+            "Div", _horner(self, zc, _ERFC_P), _horner(self, zc, _ERFC_Q, monic=True)
+        )
         tail = op("Mul", op("Mul", op("Exp", op("Neg", t2)), ratio), c(0.5))
         large = op("Where", op("Greater", t, c(0.0)), op("Sub", c(1.0), tail), tail)
         return op("Where", op("Less", z, c(1.0)), small, large)
@@ -231,16 +235,12 @@ _ERFC_Q = (
 )
 
 
-def _horner(graph, x, coefs):
-    acc = graph.const(coefs[0])
-    for c in coefs[1:]:
-        acc = graph.op("Add", graph.op("Mul", acc, x), graph.const(c))
-    return acc
+def _horner(graph, x, coefs, monic=False):
+    """The polynomial ``coefs`` (highest degree first) at ``x`` by Horner's scheme.
 
-
-def _horner1(graph, x, coefs):
-    """Horner's scheme with an implicit leading coefficient of 1."""
-    acc = graph.op("Add", x, graph.const(coefs[0]))
+    ``monic=True`` puts an implicit leading coefficient of 1 before ``coefs``.
+    """
+    acc = graph.op("Add", x, graph.const(coefs[0])) if monic else graph.const(coefs[0])
     for c in coefs[1:]:
         acc = graph.op("Add", graph.op("Mul", acc, x), graph.const(c))
     return acc

@@ -85,10 +85,12 @@ class Activation(Component):
     def onnx_forward(self, graph, x):
         """Add ``f(x)`` to an ONNX graph and return the name of its output.
 
-        Used by ``sknn.onnx`` to export a fitted network (optional). ``graph``
-        is a :class:`sknn.onnx.OnnxGraph`: ``graph.op(op_type, *inputs,
+        Used by ``sknn.onnx`` to export a fitted network; optional, and an
+        activation without it cannot be exported. ``graph`` is a
+        :class:`sknn.onnx.OnnxGraph`: ``graph.op(op_type, *inputs,
         **attributes)`` adds a node and returns its output's name,
-        ``graph.const(value)`` a constant in the network's dtype.
+        ``graph.const(value)`` a constant in the network's dtype and
+        ``graph.ndtr(x)`` the standard normal CDF.
         """
         raise NotImplementedError
 

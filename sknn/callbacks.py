@@ -64,17 +64,49 @@ class EarlyStopping(Callback):
     Parameters
     ----------
     monitor : str, default="valid_loss"
-        Key of the history record to watch. Falls back to ``"train_loss"``
-        when the record has no such key (no validation set).
+        Key of the history record to watch: ``"train_loss"``, ``"valid_loss"``
+        or ``"valid_score"`` (the last two need a validation set:
+        ``early_stopping=True``), or a key that another callback listed before
+        this one writes into ``logs``. A key missing from the record raises
+        ``ValueError`` naming the keys there are.
     patience : int, default=10
         Epochs without improvement before stopping, >= 1.
     min_delta : float, default=0.0
         Minimum change that counts as an improvement, >= 0.
     lower_is_better : bool or None, default=None
-        None infers it from the name: scores are higher-is-better, losses
-        lower-is-better.
+        Direction of improvement. None is accepted only for the built-in keys
+        (``"train_loss"`` and ``"valid_loss"`` are lower-is-better,
+        ``"valid_score"`` is higher-is-better); any other ``monitor`` needs
+        True or False.
     restore_best : bool, default=True
         Put back the parameters of the best epoch when training ends.
+
+    Attributes
+    ----------
+    best_ : float
+        Best value of ``monitor`` seen (on the clone in ``callbacks_``).
+    best_epoch_ : int
+        Epoch of ``best_``.
+    wait_ : int
+        Epochs since ``best_epoch_``.
+
+    Examples
+    --------
+    A score computed by another callback, maximised:
+
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.metrics import f1_score
+    >>> from sknn import NNClassifier
+    >>> from sknn.callbacks import Callback, EarlyStopping
+    >>> X, y = load_iris(return_X_y=True)
+    >>> class TrainF1(Callback):
+    ...     def on_epoch_end(self, estimator, epoch, logs):
+    ...         logs["train_f1"] = f1_score(y, estimator.predict(X), average="macro")
+    >>> stop = EarlyStopping(monitor="train_f1", lower_is_better=False, patience=5)
+    >>> clf = NNClassifier(hidden_layer_sizes=(8,), max_iter=300,
+    ...                    callbacks=[TrainF1(), stop], random_state=0).fit(X, y)
+    >>> clf.callbacks_[1].best_ == max(r["train_f1"] for r in clf.history_)
+    True
     """
 
     _param_checks = {
@@ -97,17 +129,54 @@ class EarlyStopping(Callback):
         self.lower_is_better = lower_is_better
         self.restore_best = restore_best
 
+    # Directions of the keys that the estimator itself writes into history_.
+    _directions = {"train_loss": True, "valid_loss": True, "valid_score": False}
+
+    def _lower_is_better(self):
+        """The direction of ``monitor``: given, or known for a built-in key."""
+        if not isinstance(self.monitor, str):
+            raise TypeError(
+                "EarlyStopping.monitor must be a str naming a history key; got "
+                f"{self.monitor!r} of type {type(self.monitor).__name__}."
+            )
+        lower = self.lower_is_better
+        if lower is None:
+            if self.monitor not in self._directions:
+                raise ValueError(
+                    f"EarlyStopping(monitor={self.monitor!r}) cannot tell whether a "
+                    "lower or a higher value is better; set lower_is_better=True "
+                    "(a loss or an error) or lower_is_better=False (a score). The "
+                    "direction is known only for "
+                    f"{', '.join(map(repr, self._directions))}."
+                )
+            return self._directions[self.monitor]
+        if not isinstance(lower, bool | np.bool_):
+            raise TypeError(
+                "EarlyStopping.lower_is_better must be True, False or None; got "
+                f"{lower!r} of type {type(lower).__name__}."
+            )
+        return bool(lower)
+
     def on_train_begin(self, estimator, X=None, y=None):
+        self._lower_is_better()  # refuse a bad monitor before training starts
         self.best_, self.best_epoch_, self.wait_ = None, None, 0
         self._best_params = None
 
     def on_epoch_end(self, estimator, epoch, logs):
-        key = self.monitor if self.monitor in logs else "train_loss"
+        key = self.monitor
+        if key not in logs:
+            hint = (
+                " valid_loss and valid_score need a validation set: set "
+                "early_stopping=True (or pass X_val and y_val to fit)."
+                if key in ("valid_loss", "valid_score")
+                else ""
+            )
+            raise ValueError(
+                f"EarlyStopping(monitor={key!r}): the history record has no key "
+                f"{key!r}; it has {', '.join(map(repr, logs))}.{hint}"
+            )
         value = logs[key]
-        lower = self.lower_is_better
-        if lower is None:
-            lower = "score" not in key
-        sign = 1 if lower else -1
+        sign = 1 if self._lower_is_better() else -1
         if self.best_ is None or sign * (self.best_ - value) > self.min_delta:
             self.best_, self.best_epoch_, self.wait_ = value, epoch, 0
             if self.restore_best:

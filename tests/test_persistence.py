@@ -555,7 +555,7 @@ def test_skops_roundtrip_with_trusted_types(Est):
     est = Est(
         hidden_layer_sizes=(5,),
         optimizer=SGD(momentum=0.5),
-        callbacks=[EarlyStopping(patience=3)],
+        callbacks=[EarlyStopping(monitor="train_loss", patience=3)],
         dropout=0.1,
         random_state=np.random.RandomState(0),
         max_iter=3,

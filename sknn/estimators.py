@@ -7,9 +7,13 @@ fitted attributes. The arithmetic is in :mod:`sknn._engine`.
 
 import contextlib
 import copy
+import functools
+import inspect
+import re
 import signal
 import threading
 import time
+import types
 import warnings
 
 import numpy as np
@@ -18,14 +22,18 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
-from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.metaestimators import available_if
+from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 from sklearn.utils.multiclass import (
     check_classification_targets,
     type_of_target,
     unique_labels,
 )
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import (
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from . import _engine
 from ._base import StopTraining
@@ -47,7 +55,46 @@ class _Spec:
     """The estimator's parameters, checked and with components resolved."""
 
 
-def _check_sample_weight(sample_weight, n, dtype):
+class _available_if:
+    """A method that exists only where ``check(estimator)`` returns True.
+
+    As :func:`sklearn.utils.metaestimators.available_if` (``hasattr`` is False
+    where the method is missing), except that the message of the
+    ``AttributeError`` that ``check`` raises is part of the message the user
+    sees, so that it says why the method is missing and what to do.
+    """
+
+    def __init__(self, check):
+        self.check = check
+
+    def __call__(self, fn):
+        self.fn = fn
+        functools.update_wrapper(self, fn)
+        return self
+
+    def _check(self, estimator):
+        try:
+            self.check(estimator)
+        except AttributeError as exc:
+            raise AttributeError(
+                f"This {type(estimator).__name__!r} has no attribute "
+                f"{self.fn.__name__!r}: {exc}"
+            ) from exc
+
+    def __get__(self, obj, owner=None):
+        if obj is not None:
+            self._check(obj)
+            return types.MethodType(self.fn, obj)
+
+        @functools.wraps(self.fn)
+        def unbound(estimator, *args, **kwargs):
+            self._check(estimator)
+            return self.fn(estimator, *args, **kwargs)
+
+        return unbound
+
+
+def _check_sample_weight(sample_weight, n, dtype, name="sample_weight", x="X"):
     """Sample weights as a 1-D float array of length ``n``, or None."""
     if sample_weight is None:
         return None
@@ -57,27 +104,20 @@ def _check_sample_weight(sample_weight, n, dtype):
         try:
             sw = np.asarray(sample_weight)
         except Exception as exc:
-            raise TypeError(
-                f"sample_weight must be array-like of numbers; {exc}"
-            ) from exc
+            raise TypeError(f"{name} must be array-like of numbers; {exc}") from exc
         if sw.dtype.kind not in "biuf":
-            raise TypeError(
-                f"sample_weight must hold real numbers; got dtype {sw.dtype}."
-            )
+            raise TypeError(f"{name} must hold real numbers; got dtype {sw.dtype}.")
         if sw.ndim != 1 or sw.shape[0] != n:
             raise ValueError(
-                f"sample_weight must have shape ({n},) to match X; got shape "
-                f"{sw.shape}."
+                f"{name} must have shape ({n},) to match {x}; got shape {sw.shape}."
             )
         sw = sw.astype(dtype)
     if not np.isfinite(sw).all():
-        raise ValueError("sample_weight must be finite; it contains NaN or inf.")
+        raise ValueError(f"{name} must be finite; it contains NaN or inf.")
     if (sw < 0).any():
-        raise ValueError("sample_weight must be non-negative; it has negative values.")
+        raise ValueError(f"{name} must be non-negative; it has negative values.")
     if not sw.any():
-        raise ValueError(
-            "sample_weight must have at least one positive value; all are zero."
-        )
+        raise ValueError(f"{name} must have at least one positive value; all are zero.")
     return sw
 
 
@@ -110,7 +150,101 @@ def _deferred_interrupt():
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-class _BaseNN(BaseEstimator):
+# MLPClassifier/MLPRegressor parameters that sknn spells differently:
+# name -> (the sknn spelling, with {value} for the value given; the name to
+# search over, or None).
+_MLP_SPELLINGS = {
+    "solver": ("optimizer={value!r}", None),
+    "learning_rate_init": ("learning_rate={value!r}", None),
+    "momentum": (
+        "optimizer=SGD(momentum={value!r}) with SGD from sknn.optimizers",
+        "optimizer__momentum",
+    ),
+    "nesterovs_momentum": (
+        "optimizer=SGD(nesterov={value!r}) with SGD from sknn.optimizers",
+        "optimizer__nesterov",
+    ),
+    "beta_1": (
+        "optimizer=Adam(beta_1={value!r}) with Adam from sknn.optimizers",
+        "optimizer__beta_1",
+    ),
+    "beta_2": (
+        "optimizer=Adam(beta_2={value!r}) with Adam from sknn.optimizers",
+        "optimizer__beta_2",
+    ),
+    "epsilon": (
+        "optimizer=Adam(epsilon={value!r}) with Adam from sknn.optimizers",
+        "optimizer__epsilon",
+    ),
+    "power_t": (
+        "lr_schedule=InvScaling(power_t={value!r}) with InvScaling from sknn.schedules",
+        "lr_schedule__power_t",
+    ),
+    "max_fun": (
+        "optimizer=LBFGS(max_fun={value!r}) with LBFGS from sknn.optimizers",
+        "optimizer__max_fun",
+    ),
+}
+
+# MLP's learning_rate values, which name schedules: the lr_schedule to use.
+_MLP_SCHEDULES = {
+    "constant": "lr_schedule='constant'",
+    "invscaling": "lr_schedule='invscaling'",
+    "adaptive": "lr_schedule='plateau' (the closest to MLP's 'adaptive')",
+}
+
+
+def _mlp_names(cls, params):
+    """Say how sknn spells the MLP parameters in ``params``.
+
+    Returns ``(names, text)``: the names quoted, and one sentence with the
+    sknn spelling of each; two empty strings when there are none.
+    """
+    names, spellings = [], []
+    if not _MLP_SPELLINGS.keys() & params.keys():
+        return "", ""  # the common case, without inspecting the signature
+    own = inspect.signature(cls.__init__).parameters
+    for name, value in params.items():
+        if name in _MLP_SPELLINGS and name not in own:
+            spelling, searched = _MLP_SPELLINGS[name]
+            text = f"{name}={value!r} -> {spelling.format(value=value)}"
+            if searched:
+                text += f" (tunable as {searched})"
+            names.append(repr(name))
+            spellings.append(text)
+    return ", ".join(names), f"In sknn: {'; '.join(spellings)}." if names else ""
+
+
+class _MLPNames:
+    """Say the sknn spelling of MLPClassifier's parameter names.
+
+    ``NNClassifier(solver="sgd")`` raises Python's ``TypeError`` for an
+    unexpected keyword, and ``set_params(solver="sgd")`` scikit-learn's
+    ``ValueError`` for an invalid parameter, each naming ``optimizer="sgd"``.
+    ``__init__`` keeps its plain signature: the names are looked at in
+    ``__new__``, which sees the same keywords.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        names, text = _mlp_names(cls, kwargs)
+        if names:
+            plural = "s" if "," in names else ""
+            raise TypeError(
+                f"{cls.__name__}.__init__() got {'an ' if not plural else ''}"
+                f"unexpected keyword argument{plural} {names}. {text}"
+            )
+        return super().__new__(cls)
+
+    def set_params(self, **params):
+        names, text = _mlp_names(type(self), params)
+        if names:
+            raise ValueError(
+                f"Invalid parameter {names} for estimator {type(self).__name__}. {text}"
+            )
+        return super().set_params(**params)
+
+
+class _BaseNN(_MLPNames, BaseEstimator):
     """Shared parameters, training loop and prediction path."""
 
     _default_loss = "squared_error"
@@ -189,6 +323,14 @@ class _BaseNN(BaseEstimator):
         s.schedule = REGISTRIES["schedules"].resolve(self.lr_schedule, "lr_schedule")
         init = "glorot_uniform" if _is_auto(self.weight_init) else self.weight_init
         s.initializer = REGISTRIES["initializers"].resolve(init, "weight_init")
+        if isinstance(self.learning_rate, str) and self.learning_rate in _MLP_SCHEDULES:
+            raise TypeError(
+                "learning_rate must be a float > 0, the step size (MLP's "
+                f"learning_rate_init); got {self.learning_rate!r}. MLP's schedule "
+                "names are values of lr_schedule here: use "
+                f"{_MLP_SCHEDULES[self.learning_rate]}. Available schedules: "
+                f"{', '.join(REGISTRIES['schedules'].names())}."
+            )
         check_number("learning_rate", self.learning_rate, low=0, low_open=True)
         check_number("alpha", self.alpha, low=0)
         if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
@@ -276,7 +418,16 @@ class _BaseNN(BaseEstimator):
         return True
 
     # --------------------------------------------------------------- training
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Train the network on ``X`` and ``y``.
 
         Parameters
@@ -287,15 +438,36 @@ class _BaseNN(BaseEstimator):
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples in the objective; None weighs all equally.
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+                default=None
+            Validation data for early stopping, used instead of a split of
+            ``X`` (``validation_fraction`` is then not used): it is scored
+            after each epoch into ``history_`` and ``validation_scores_``, seen
+            by the callbacks, and picks the weights kept. Needs
+            ``early_stopping=True`` and ``y_val``. In a
+            :class:`~sklearn.pipeline.Pipeline`, the earlier steps transform
+            it with ``Pipeline(..., transform_input=["X_val"])``.
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Targets of ``X_val``; a classifier's must be among the classes of
+            ``y``.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation samples (``class_weight`` applies to them
+            as to the training samples).
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, incremental=False)
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            incremental=False,
+            validation=(X_val, y_val, sample_weight_val),
+        )
 
-    def _fit(self, X, y, sample_weight, incremental, classes=None):
+    def _fit(self, X, y, sample_weight, incremental, classes=None, validation=None):
         """Train; on any exception, leave the estimator exactly as it was."""
         # Lists (history_, loss_curve_, ...) grow in place and callbacks keep
         # run-time state: copy them.
@@ -320,7 +492,9 @@ class _BaseNN(BaseEstimator):
         backups = [a.copy() for a in arrays] if incremental or self.warm_start else []
         state = dict(getattr(self, "optimizer_state_", {}))
         try:
-            return self._fit_unsafe(X, y, sample_weight, incremental, classes)
+            return self._fit_unsafe(
+                X, y, sample_weight, incremental, classes, validation
+            )
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(saved)
@@ -331,7 +505,7 @@ class _BaseNN(BaseEstimator):
                 saved["optimizer_state_"].update(state)
             raise
 
-    def _fit_unsafe(self, X, y, sample_weight, incremental, classes):
+    def _fit_unsafe(self, X, y, sample_weight, incremental, classes, validation):
         spec = self._check_params()
         fitted = hasattr(self, "coefs_")
         first = not fitted or not (incremental or self.warm_start)
@@ -341,6 +515,9 @@ class _BaseNN(BaseEstimator):
         sw = _check_sample_weight(sample_weight, X.shape[0], X.dtype)
         sw = self._apply_class_weight(sw, labels, X.dtype)
         spec.loss.check_target(Y)
+        valid = None
+        if validation is not None:
+            valid = self._validation_set(*validation, spec, Y, labels)
 
         if incremental and fitted and hasattr(self, "_rng"):
             rng = self._rng  # partial_fit continues one random stream
@@ -391,10 +568,12 @@ class _BaseNN(BaseEstimator):
             ):
                 if spec.optimizer.stochastic:
                     self._train_stochastic(
-                        net, spec, X, Y, sw, labels, incremental, interrupt
+                        net, spec, X, Y, sw, labels, incremental, interrupt, valid
                     )
                 else:
-                    self._train_full_batch(net, spec, X, Y, sw, labels, interrupt)
+                    self._train_full_batch(
+                        net, spec, X, Y, sw, labels, interrupt, valid
+                    )
         finally:
             if not incremental:
                 for cb in self.callbacks_:
@@ -470,6 +649,63 @@ class _BaseNN(BaseEstimator):
             )
         return min(self.batch_size, n)
 
+    def _validation_set(self, X_val, y_val, sample_weight_val, spec, Y, labels):
+        """The validation set given to ``fit`` as ``(X, Y, sw, labels, keys)``.
+
+        Checked and encoded like the training data (``Y`` and ``labels``);
+        None when there is none.
+        """
+        if X_val is None and y_val is None:
+            if sample_weight_val is not None:
+                raise ValueError(
+                    "sample_weight_val is given without X_val and y_val; it weighs "
+                    "the samples of a validation set passed as X_val and y_val."
+                )
+            return None
+        if X_val is None or y_val is None:
+            given, missing = ("X_val", "y_val") if y_val is None else ("y_val", "X_val")
+            raise ValueError(
+                f"{given} is passed to fit without {missing}; pass both X_val and "
+                "y_val."
+            )
+        if not self.early_stopping:
+            raise ValueError(
+                "X_val and y_val are passed to fit while early_stopping=False; they "
+                "are the validation set of early stopping. Set early_stopping=True "
+                "(with n_iter_no_change=np.inf to score the validation set without "
+                "the built-in stopping rule)."
+            )
+        try:
+            X_val = validate_data(
+                self,
+                X_val,
+                reset=False,
+                accept_sparse=_SPARSE,
+                dtype=_DTYPES,
+                ensure_min_samples=2,
+            )
+        except ValueError as exc:
+            message = re.sub(r"\b(Input )?X (has|contains)", r"\1X_val \2", str(exc))
+            raise ValueError(
+                message if "X_val" in message else f"X_val: {message}"
+            ) from None
+        n, dtype = X_val.shape[0], Y.dtype
+        y_val = check_array(y_val, ensure_2d=False, dtype=None, input_name="y_val")
+        if y_val.shape[0] != n:
+            raise ValueError(
+                f"y_val has {y_val.shape[0]} samples but X_val has {n}; they must "
+                "have the same length."
+            )
+        Y_val, labels_val = self._validation_targets(y_val, spec, Y)
+        sw_val = _check_sample_weight(
+            sample_weight_val, n, dtype, name="sample_weight_val", x="X_val"
+        )
+        sw_val = self._weigh_validation(sw_val, labels_val, labels, dtype)
+        return X_val.astype(dtype, copy=False), Y_val, sw_val, labels_val, None
+
+    def _weigh_validation(self, sw, labels_val, labels, dtype):
+        return sw
+
     def _split_validation(self, X, Y, sw, labels, keys):
         """Hold out about ``validation_fraction`` of the data, keyed by content."""
         n = X.shape[0]
@@ -508,10 +744,11 @@ class _BaseNN(BaseEstimator):
     def _stratify(self, labels):
         return False
 
-    def _train_stochastic(self, net, spec, X, Y, sw, labels, incremental, interrupt):
-        split = self.early_stopping and not incremental
+    def _train_stochastic(
+        self, net, spec, X, Y, sw, labels, incremental, interrupt, valid=None
+    ):
+        split = self.early_stopping and not incremental and valid is None
         keys = row_keys(X, self._salt) if split or self.dropout else None
-        valid = None
         if split:
             (X, Y, sw, labels, keys), valid = self._split_validation(
                 X, Y, sw, labels, keys
@@ -598,9 +835,8 @@ class _BaseNN(BaseEstimator):
                 ConvergenceWarning,
             )
 
-    def _train_full_batch(self, net, spec, X, Y, sw, labels, interrupt):
-        valid = None
-        if self.early_stopping:
+    def _train_full_batch(self, net, spec, X, Y, sw, labels, interrupt, valid=None):
+        if self.early_stopping and valid is None:
             keys = row_keys(X, self._salt)
             (X, Y, sw, labels, _), valid = self._split_validation(
                 X, Y, sw, labels, keys
@@ -809,11 +1045,12 @@ _PARAMS_DOC = """
         Epochs without improvement of at least ``tol`` before stopping.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data (stratified for
-        classifiers), score it after each epoch, stop when the score stops
-        improving and restore the best weights.
+        classifiers), or use the ``X_val`` and ``y_val`` given to ``fit``;
+        score it after each epoch, stop when the score stops improving and
+        restore the best weights.
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping (at least 2
-        samples).
+        samples); not used when ``fit`` is given ``X_val``.
     shuffle : bool, default=True
         Reshuffle the samples at every epoch.
     weight_init : "auto", str, Initializer class or instance, default="auto"
@@ -892,7 +1129,9 @@ class NNClassifier(ClassifierMixin, _BaseNN):
         + """
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplied into ``sample_weight``; "balanced"
-        uses ``n_samples / (n_classes * np.bincount(y))``.
+        uses ``n_samples / (n_classes * np.bincount(y))``, which ``partial_fit``
+        cannot know from one chunk: it refuses "balanced" (pass a dict
+        computed once with :func:`sklearn.utils.class_weight.compute_class_weight`).
 """
         + _ATTRS_DOC
         + """
@@ -968,7 +1207,7 @@ class NNClassifier(ClassifierMixin, _BaseNN):
         )
         self.class_weight = class_weight
 
-    @available_if(_BaseNN._partial_fit_available)
+    @_available_if(_BaseNN._partial_fit_available)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch on ``X`` and ``y``, continuing the last state.
 
@@ -988,6 +1227,16 @@ class NNClassifier(ClassifierMixin, _BaseNN):
         self : object
             The estimator.
         """
+        if _is_auto_like(self.class_weight):
+            # As SGDClassifier: one chunk's class frequencies are not the data's.
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: each call "
+                "sees one chunk, whose class frequencies are not those of the whole "
+                "data. Compute the weights once, from all the labels or a large "
+                "enough sample of them, with sklearn.utils.class_weight."
+                "compute_class_weight('balanced', classes=classes, y=y), and pass "
+                "them as a dict: class_weight=dict(zip(classes, weights))."
+            )
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _validate_training_data(self, X, y, spec, first, incremental, classes):
@@ -1074,22 +1323,65 @@ class NNClassifier(ClassifierMixin, _BaseNN):
                 f"loss={self.loss!r} is a regression loss; NNClassifier needs a "
                 "classification loss such as 'log_loss' or 'binary_log_loss'."
             )
-        Y = lb.transform(y).astype(X.dtype)
-        if spec.loss.link == "softmax":
-            if lb.y_type_ == "multilabel-indicator":
-                raise ValueError(
-                    f"loss={self.loss!r} (softmax) cannot fit multilabel targets; "
-                    "use 'binary_log_loss'."
-                )
-            if Y.shape[1] == 1:
-                Y = np.hstack([1 - Y, Y])
-        elif lb.y_type_ == "multiclass" and spec.loss.link == "logistic":
+        if spec.loss.link == "softmax" and lb.y_type_ == "multilabel-indicator":
+            raise ValueError(
+                f"loss={self.loss!r} (softmax) cannot fit multilabel targets; "
+                "use 'binary_log_loss'."
+            )
+        if lb.y_type_ == "multiclass" and spec.loss.link == "logistic":
             raise ValueError(
                 f"loss={self.loss!r} (logistic outputs) needs binary or multilabel "
                 "targets; use 'log_loss' for multiclass."
             )
         labels = None if lb.y_type_ == "multilabel-indicator" else y
-        return X, Y, labels
+        return X, self._encode(y, spec, X.dtype), labels
+
+    def _encode(self, y, spec, dtype):
+        """Class labels as the network's target matrix."""
+        Y = self._label_binarizer.transform(y).astype(dtype)
+        if spec.loss.link == "softmax" and Y.shape[1] == 1:
+            Y = np.hstack([1 - Y, Y])
+        return Y
+
+    def _validation_targets(self, y_val, spec, Y):
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        check_classification_targets(y_val)
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            if (
+                y_val.ndim != 2
+                or y_val.shape[1] != len(self.classes_)
+                or not np.isin(y_val, (0, 1)).all()
+            ):
+                raise ValueError(
+                    "y_val must be a label indicator matrix with "
+                    f"{len(self.classes_)} columns of 0 and 1, as y; got shape "
+                    f"{y_val.shape}."
+                )
+            return self._encode(y_val, spec, Y.dtype), None
+        if y_val.ndim != 1:
+            raise ValueError(
+                f"y_val must hold one class label per sample, as y; got shape "
+                f"{y_val.shape}."
+            )
+        present = unique_labels(y_val)
+        unseen = present[~np.isin(present, self.classes_)]
+        if len(unseen):
+            raise ValueError(
+                f"y_val has classes {unseen.tolist()} that are not among the classes "
+                f"of y, {self.classes_.tolist()}."
+            )
+        return self._encode(y_val, spec, Y.dtype), y_val
+
+    def _weigh_validation(self, sw, labels_val, labels, dtype):
+        # The weights of the classes in y, as for an internal validation split.
+        if self.class_weight is None or labels_val is None:
+            return sw
+        per_class = compute_class_weight(
+            self.class_weight, classes=self.classes_, y=labels
+        )
+        cw = per_class[np.searchsorted(self.classes_, labels_val)].astype(dtype)
+        return cw if sw is None else sw * cw
 
     def _stratify(self, labels):
         return labels is not None
@@ -1228,7 +1520,7 @@ class NNRegressor(RegressorMixin, _BaseNN):
     """
     )
 
-    @available_if(_BaseNN._partial_fit_available)
+    @_available_if(_BaseNN._partial_fit_available)
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch on ``X`` and ``y``, continuing the last state.
 
@@ -1271,6 +1563,17 @@ class NNRegressor(RegressorMixin, _BaseNN):
         if not np.isfinite(Y).all():
             raise ValueError("y must be finite; it contains NaN or inf.")
         return X, Y, None
+
+    def _validation_targets(self, y_val, spec, Y):
+        if y_val.dtype.kind not in "biuf":
+            raise ValueError(f"y_val must hold numbers, as y; got dtype {y_val.dtype}.")
+        Y_val = y_val.astype(Y.dtype).reshape(len(y_val), -1)
+        if Y_val.shape[1] != Y.shape[1]:
+            raise ValueError(
+                f"y_val has {Y_val.shape[1]} output(s) but y has {Y.shape[1]}."
+            )
+        spec.loss.check_target(Y_val)
+        return Y_val, None
 
     def _apply_class_weight(self, sw, labels, dtype):
         return sw

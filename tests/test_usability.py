@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import sklearn
 from sklearn.base import clone
 from sklearn.datasets import load_iris, make_regression
@@ -441,3 +442,22 @@ def test_validation_set_routes_through_grid_search():
     assert refit.score(StandardScaler().fit(X).transform(X_val), y_val) == (
         refit.best_validation_score_
     )
+
+
+def test_given_validation_set_may_be_sparse_or_a_dataframe(iris):
+    pd = pytest.importorskip("pandas")
+    X, y, X_val, y_val = iris
+    kw = dict(hidden_layer_sizes=(5,), early_stopping=True, max_iter=5, random_state=0)
+    dense = NNClassifier(**kw).fit(X, y, X_val=X_val, y_val=y_val)
+    sparse = NNClassifier(**kw).fit(
+        sp.csr_matrix(X), y, X_val=sp.csc_matrix(X_val), y_val=y_val
+    )
+    np.testing.assert_allclose(sparse.validation_scores_, dense.validation_scores_)
+    df, df_val = (
+        pd.DataFrame(X, columns=list("abcd")),
+        pd.DataFrame(X_val, columns=list("abcd")),
+    )
+    framed = NNClassifier(**kw).fit(df, y, X_val=df_val, y_val=pd.Series(y_val))
+    assert framed.validation_scores_ == dense.validation_scores_
+    with pytest.raises(ValueError, match="X_val: The feature names should match"):
+        NNClassifier(**kw).fit(df, y, X_val=df_val[list("dcba")], y_val=y_val)

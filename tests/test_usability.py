@@ -234,6 +234,10 @@ def test_mlp_names_are_answered_together_and_inside_a_pipeline():
     pipe = make_pipeline(StandardScaler(), NNClassifier())
     with pytest.raises(ValueError, match=re.escape("optimizer='lbfgs'")):
         pipe.set_params(nnclassifier__solver="lbfgs")
+    search = GridSearchCV(NNClassifier(), {"solver": ["sgd", "adam"]}, cv=2)
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match=re.escape("optimizer='sgd'")):
+        search.fit(X, y)
     # Other unknown names get Python's own message.
     with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
         NNClassifier(colour="red")

@@ -7,7 +7,7 @@ from sklearn.base import clone
 
 from ._validation import check_params
 
-__all__ = ["Registry", "REGISTRIES"]
+__all__ = ["Registry", "REGISTRIES", "ComponentParamsMixin"]
 
 
 class Registry:
@@ -146,3 +146,63 @@ REGISTRIES = {}
 def _make_registry(kind, base):
     REGISTRIES[kind] = Registry(kind, base)
     return REGISTRIES[kind]
+
+
+class ComponentParamsMixin:
+    """scikit-learn parameter glue for estimators whose parameters are components.
+
+    ``_component_kinds`` maps each component parameter of the estimator to its
+    registry kind. ``set_params(<param>__<name>=value)`` on a component given
+    by name (or class) first replaces the name with a fresh instance of its
+    class, then sets ``<name>`` on that instance, so nested search spaces such
+    as ``optimizer__learning_rate`` work with the default ``optimizer="adam"``.
+    ``get_params(deep=True)`` lists nested parameters only for instances: a
+    name has none until it is turned into one.
+    """
+
+    _component_kinds = {}
+
+    def set_params(self, **params):
+        """Set the parameters of this estimator.
+
+        ``<component>__<parameter>`` also works where the component is given
+        by name or class: the name is replaced by an instance of its class
+        (with its defaults), on which the parameter is then set.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters, ``<component>__<parameter>`` for nested ones.
+
+        Returns
+        -------
+        self : estimator instance
+            This estimator.
+        """
+        valid = self._get_param_names()
+        for key in list(params):
+            name, nested, _ = key.partition("__")
+            if not nested or name not in valid:
+                continue  # plain keys and invalid names: scikit-learn's rules
+            value = params.get(name, getattr(self, name))
+            kind = self._component_kinds.get(name)
+            if kind is not None and isinstance(value, str | type):
+                if value == "auto":
+                    raise ValueError(
+                        f"Cannot set {key!r}: {name}='auto' is chosen in fit. Give "
+                        f"{name} a name or an instance to set its parameters, e.g. "
+                        f"set_params({name}=<name>, {key}=...)."
+                    )
+                value = params[name] = REGISTRIES[kind].resolve(value, name)
+            if not hasattr(value, "set_params"):
+                hint = (
+                    " Pass configured instances in the list instead, e.g. "
+                    "callbacks=[EarlyStopping(patience=5)]."
+                    if name == "callbacks"
+                    else ""
+                )
+                raise ValueError(
+                    f"Invalid parameter {key!r} for {type(self).__name__}: "
+                    f"{name}={value!r} has no parameters of its own.{hint}"
+                )
+        return super().set_params(**params)

@@ -37,7 +37,7 @@ from sklearn.utils.validation import (
 
 from . import _engine
 from ._base import StopTraining
-from ._registry import REGISTRIES
+from ._registry import REGISTRIES, ComponentParamsMixin
 from ._sampling import KeyedUniforms, content_split, row_keys
 from ._validation import _is_int, _is_real, check_bool, check_number
 from .callbacks import Callback, ProgressTable
@@ -244,10 +244,17 @@ class _MLPNames:
         return super().set_params(**params)
 
 
-class _BaseNN(_MLPNames, BaseEstimator):
+class _BaseNN(_MLPNames, ComponentParamsMixin, BaseEstimator):
     """Shared parameters, training loop and prediction path."""
 
     _default_loss = "squared_error"
+    _component_kinds = {
+        "activation": "activations",
+        "loss": "losses",
+        "optimizer": "optimizers",
+        "lr_schedule": "schedules",
+        "weight_init": "initializers",
+    }
 
     def __init__(
         self,

@@ -2,10 +2,21 @@
 
 import importlib.metadata
 import inspect
+import pickle
 
 from sklearn.base import clone
 
 from ._validation import check_params
+
+# Pickles classes from __main__ and functions by value. scikit-learn's joblib
+# depends on cloudpickle (joblib >= 1.6) or ships a copy of it (before).
+try:
+    import cloudpickle as _pickler
+except ImportError:  # pragma: no cover - depends on the joblib version
+    try:
+        from joblib.externals import cloudpickle as _pickler
+    except ImportError:
+        _pickler = pickle
 
 __all__ = ["Registry", "REGISTRIES", "ComponentParamsMixin"]
 
@@ -148,16 +159,63 @@ def _make_registry(kind, base):
     return REGISTRIES[kind]
 
 
+def _registrations_to_carry():
+    """Every component registered by a name outside sknn, each pickled alone.
+
+    A class importable by reference pickles as its module and name; one
+    defined in ``__main__``, a notebook or a function pickles by value
+    (cloudpickle). A class that cannot be pickled at all is left out: a
+    process that gets the estimator then reports the name as unknown.
+    """
+    carried = []
+    for kind, registry in REGISTRIES.items():
+        for name, cls in registry._classes.items():
+            if cls.__module__.split(".")[0] == "sknn":
+                continue
+            try:
+                carried.append((kind, name, _pickler.dumps(cls)))
+            except Exception:
+                continue
+    return carried
+
+
+def _register_carried(carried):
+    """Register the carried classes whose names this process does not know.
+
+    A name already registered here keeps its class; a class that cannot be
+    loaded here (its module is not importable) is skipped.
+    """
+    for kind, name, blob in carried:
+        registry = REGISTRIES.get(kind)
+        if registry is None or name in registry._classes:
+            continue
+        try:
+            cls = pickle.loads(blob)
+        except Exception:
+            continue
+        if isinstance(cls, type) and issubclass(cls, registry.base):
+            registry._classes[name] = cls
+
+
+_CARRIED = "_sknn_registered_components"
+
+
 class ComponentParamsMixin:
     """scikit-learn parameter glue for estimators whose parameters are components.
 
     ``_component_kinds`` maps each component parameter of the estimator to its
-    registry kind. ``set_params(<param>__<name>=value)`` on a component given
-    by name (or class) first replaces the name with a fresh instance of its
-    class, then sets ``<name>`` on that instance, so nested search spaces such
-    as ``optimizer__learning_rate`` work with the default ``optimizer="adam"``.
-    ``get_params(deep=True)`` lists nested parameters only for instances: a
-    name has none until it is turned into one.
+    registry kind. Two behaviours follow:
+
+    - ``set_params(<param>__<name>=value)`` on a component given by name (or
+      class) first replaces the name with a fresh instance of its class, then
+      sets ``<name>`` on that instance, so nested search spaces such as
+      ``optimizer__learning_rate`` work with the default ``optimizer="adam"``.
+      ``get_params(deep=True)`` lists nested parameters only for instances: a
+      name has none until it is turned into one.
+    - A pickled estimator carries the components registered in-process
+      (``sknn.register_activation(name)`` and its siblings), and unpickling it
+      registers those the receiving process lacks, so joblib's worker
+      processes know the names the parent registered.
     """
 
     _component_kinds = {}
@@ -206,3 +264,16 @@ class ComponentParamsMixin:
                     f"{name}={value!r} has no parameters of its own.{hint}"
                 )
         return super().set_params(**params)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        carried = _registrations_to_carry()
+        if carried:
+            state = {**state, _CARRIED: carried}
+        return state
+
+    def __setstate__(self, state):
+        if _CARRIED in state:
+            state = dict(state)
+            _register_carried(state.pop(_CARRIED))
+        super().__setstate__(state)

@@ -2,18 +2,24 @@
 components in joblib's worker processes."""
 
 import os
+import pickle
+import subprocess
+import sys
+import types
 
 import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+import sknn
 from sknn import NNClassifier, NNRegressor
-from sknn.activations import LeakyReLU
+from sknn._registry import REGISTRIES
+from sknn.activations import Activation, LeakyReLU, ReLU
 from sknn.callbacks import EarlyStopping
 from sknn.losses import Huber
 from sknn.optimizers import SGD, Adam
@@ -175,3 +181,168 @@ def test_grid_search_over_nested_parameters_of_named_components(iris):
     # The base estimator kept its plain names.
     assert pipe.named_steps["nnclassifier"].optimizer == "adam"
     assert pipe.named_steps["nnclassifier"].lr_schedule == "constant"
+
+
+# ------------------------------------ registered components in worker processes
+
+
+class SquareReLU(Activation):
+    """``max(z, 0)**2``: registered by the tests below, not at import."""
+
+    uses_input = True
+
+    def forward(self, z, out=None):
+        out = np.empty_like(z) if out is None else out
+        np.maximum(z, 0, out=out)
+        return np.multiply(out, out, out=out)
+
+    def backward(self, grad, a, z=None):
+        grad *= 2 * np.maximum(z, 0)
+        return grad
+
+
+@pytest.fixture
+def square_relu():
+    """Register SquareReLU in this process only; restore the registries after."""
+    saved = {k: dict(r._classes) for k, r in REGISTRIES.items()}
+    sknn.register_activation("square_relu_test")(SquareReLU)
+    yield "square_relu_test"
+    for kind, classes in saved.items():
+        REGISTRIES[kind]._classes = classes
+
+
+def test_registered_name_reaches_loky_workers(iris, square_relu):
+    X, y = iris
+    est = NNClassifier(activation=square_relu, random_state=0, **QUICK)
+    scores = cross_val_score(est, X, y, cv=3, n_jobs=2)
+    assert scores.mean() > 0.7
+    # The name only in the grid, not on the estimator that is sent.
+    grid = {"activation": ["relu", square_relu]}
+    search = GridSearchCV(NNClassifier(random_state=0, **QUICK), grid, cv=3, n_jobs=2)
+    search.fit(X, y)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    serial = GridSearchCV(NNClassifier(random_state=0, **QUICK), grid, cv=3).fit(X, y)
+    np.testing.assert_array_equal(
+        search.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"]
+    )
+
+
+def test_unpickling_registers_the_names_a_process_lacks(square_relu):
+    est = NNClassifier(activation=square_relu)
+    blob = pickle.dumps(est)
+    del REGISTRIES["activations"]._classes[square_relu]
+    copy = pickle.loads(blob)
+    assert REGISTRIES["activations"].get(square_relu) is SquareReLU
+    assert copy.get_params() == est.get_params()
+    assert "_sknn_registered_components" not in vars(copy)
+
+
+def test_pickles_are_unchanged_without_registrations(square_relu):
+    est = NNClassifier()
+    assert "_sknn_registered_components" in est.__getstate__()
+    del REGISTRIES["activations"]._classes[square_relu]
+    others = [
+        (k, n)
+        for k, r in REGISTRIES.items()
+        for n, c in r._classes.items()
+        if not c.__module__.startswith("sknn.")
+    ]
+    for kind, name in others:  # left by other tests
+        del REGISTRIES[kind]._classes[name]
+    assert est.__getstate__().keys() == vars(est).keys()
+
+
+def test_a_carried_class_that_cannot_be_loaded_is_skipped(square_relu):
+    module = types.ModuleType("sknn_test_vanishing")
+    Vanishing = type("Vanishing", (ReLU,), {"__module__": module.__name__})
+    module.Vanishing = Vanishing
+    sys.modules[module.__name__] = module
+    try:
+        sknn.register_activation("vanishing_test")(Vanishing)
+        blob = pickle.dumps(NNClassifier(activation="vanishing_test"))
+    finally:
+        del sys.modules[module.__name__]
+    del REGISTRIES["activations"]._classes["vanishing_test"]
+    del REGISTRIES["activations"]._classes[square_relu]
+    copy = pickle.loads(blob)  # the module is gone: that name is skipped
+    assert copy.activation == "vanishing_test"
+    assert "vanishing_test" not in sknn.list_activations()
+    assert REGISTRIES["activations"].get(square_relu) is SquareReLU
+    with pytest.raises(ValueError, match="Unknown activation 'vanishing_test'"):
+        copy.fit([[0.0], [1.0]], [0, 1])
+
+
+SCRIPT = """
+import numpy as np
+from sklearn.datasets import load_iris
+from sklearn.model_selection import GridSearchCV
+from joblib import parallel_config
+
+import sknn
+from sknn import NNClassifier
+from sknn.activations import Activation
+
+
+class SquareReLU(Activation):
+    uses_input = True
+
+    def forward(self, z, out=None):
+        out = np.empty_like(z) if out is None else out
+        np.maximum(z, 0, out=out)
+        return np.multiply(out, out, out=out)
+
+    def backward(self, grad, a, z=None):
+        grad *= 2 * np.maximum(z, 0)
+        return grad
+
+
+if __name__ == "__main__":
+    sknn.register_activation("square_relu")(SquareReLU)
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    kw = dict(
+        hidden_layer_sizes=(8,),
+        batch_size=16,
+        learning_rate=1e-2,
+        tol=1e-3,
+        n_iter_no_change=3,
+        max_iter=100,
+    )
+    grid = {"activation": ["relu", "square_relu"]}
+    for backend in ("loky", "multiprocessing"):
+        with parallel_config(backend=backend):
+            search = GridSearchCV(
+                NNClassifier(random_state=0, **kw), grid, cv=2, n_jobs=2
+            ).fit(X, y)
+        print(backend, *search.cv_results_["mean_test_score"])
+"""
+
+
+def test_a_class_registered_in_main_reaches_loky_and_multiprocessing_workers(
+    tmp_path,
+):
+    # A script: the class lives in __main__ and is registered under the main
+    # guard, so spawned workers define the class but never register it.
+    script = tmp_path / "search_script.py"
+    script.write_text(SCRIPT)
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]),
+        JOBLIB_START_METHOD="spawn",
+        PYTHONWARNINGS="error::sklearn.exceptions.FitFailedWarning",
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = dict(line.split(" ", 1) for line in proc.stdout.splitlines())
+    assert lines.keys() == {"loky", "multiprocessing"}
+    for backend, values in lines.items():
+        scores = [float(v) for v in values.split()]
+        assert all(s > 0.6 for s in scores), (backend, scores)
+    assert lines["loky"] == lines["multiprocessing"]

@@ -6,12 +6,24 @@ LLVM vectorises it: no branches but selects, constants of the arrays' dtype
 that is both read and written under another name (each in-place loop takes
 the array once); no fast-math, so the arithmetic is IEEE's (see
 :mod:`sknn._kernels` for how the results compare with the NumPy versions).
+
+Compiled once per install: numba caches the machine code on disk, beside this
+file (``__pycache__``), or where that is not writable in the user's cache
+directory (``~/.cache/numba``), or in ``NUMBA_CACHE_DIR`` when set. Where none
+is writable, each process compiles its own.
 """
 
 import numba
 import numpy as np
 
-_jit = numba.njit(cache=True, nogil=True, boundscheck=False, error_model="numpy")
+_OPTIONS = dict(nogil=True, boundscheck=False, error_model="numpy")
+
+
+def _jit(func):
+    try:
+        return numba.njit(cache=True, **_OPTIONS)(func)
+    except RuntimeError:  # "cannot cache function": no writable cache directory
+        return numba.njit(**_OPTIONS)(func)
 
 
 @_jit

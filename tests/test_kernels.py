@@ -1,7 +1,10 @@
 """The fused loops of sknn._kernels: compiled (numba) and NumPy versions agree."""
 
 import importlib.abc
+import json
 import math
+import os
+import subprocess
 import sys
 
 import numpy as np
@@ -14,6 +17,12 @@ from sknn.activations import ReLU
 from sknn.optimizers import Adam, AdamW
 
 numba_missing = _kernels.compiled() is None
+
+
+def numba_config():
+    return None if numba_missing else sys.modules["numba"].config
+
+
 needs_numba = pytest.mark.skipif(
     numba_missing, reason="numba is not installed (the 'fast' extra)"
 )
@@ -269,3 +278,62 @@ def test_numba_missing_falls_back_silently(monkeypatch, recwarn):
     monkeypatch.setattr(_kernels, "_compiled", None)
     assert _kernels.compiled() is None
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+LOOPS = ("add_scaled", "adam_update", "bias_relu", "relu_backward_sum")
+CACHE_STATS = f"""
+import json
+from sknn import _kernels
+loops = _kernels.compiled()
+stats = {{n: getattr(loops, n).stats for n in {LOOPS!r}}}
+print(json.dumps({{
+    n: [str(s.cache_path), sum(s.cache_hits.values()), sum(s.cache_misses.values())]
+    for n, s in stats.items()
+}}))
+"""
+
+
+def run_compiled(env):
+    """Load the compiled loops in a fresh process; numba's cache counts per loop."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root, **env)
+    env.pop("NUMBA_DISABLE_JIT", None)
+    proc = subprocess.run(
+        [sys.executable, "-W", "error", "-c", CACHE_STATS],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@needs_numba
+def test_a_second_process_loads_the_compiled_loops_from_disk(tmp_path):
+    cache = tmp_path / "numba_cache"
+    first = run_compiled({"NUMBA_CACHE_DIR": str(cache)})
+    second = run_compiled({"NUMBA_CACHE_DIR": str(cache)})
+    for name in LOOPS:
+        path, hits, misses = first[name]
+        assert path.startswith(str(cache)) and (hits, misses) == (0, 2), first
+        # Both dtypes come from the cache: nothing is compiled again.
+        assert second[name][1:] == [2, 0], second
+
+
+@needs_numba
+@pytest.mark.skipif(
+    not hasattr(numba_config(), "CACHE_LOCATOR_CLASSES"),
+    reason="this numba cannot restrict its cache locations",
+)
+def test_compiled_loops_without_a_writable_cache_directory(tmp_path):
+    # Only the user-wide cache directory, under a regular file: numba finds no
+    # place to cache. The loops still compile, and no warning says they failed.
+    blocker = tmp_path / "not_a_directory"
+    blocker.write_text("")
+    env = {
+        "NUMBA_CACHE_LOCATOR_CLASSES": "UserWideCacheLocator",
+        "XDG_CACHE_HOME": str(blocker / "cache"),
+    }
+    stats = run_compiled(env)
+    assert all(stats[name][1:] == [0, 2] for name in LOOPS), stats

@@ -3,6 +3,7 @@
 import importlib.util
 
 import numpy as np
+import pytest
 
 # Stable reprs of NumPy scalars in doctests (0.5, not np.float64(0.5)).
 np.set_printoptions(legacy="1.25")
@@ -13,3 +14,14 @@ collect_ignore = ["sknn/_numba_loops.py"]
 # sknn.onnx needs the optional extra "onnx" (skl2onnx).
 if importlib.util.find_spec("skl2onnx") is None:
     collect_ignore.append("sknn/onnx.py")
+
+
+def pytest_collection_modifyitems(items):
+    """Docstring examples fit briefly: their ConvergenceWarnings are incidental."""
+    for item in items:
+        if isinstance(item, pytest.DoctestItem):
+            item.add_marker(
+                pytest.mark.filterwarnings(
+                    "ignore::sklearn.exceptions.ConvergenceWarning"
+                )
+            )

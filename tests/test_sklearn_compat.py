@@ -32,6 +32,8 @@ ESTIMATORS = (
 )
 
 
+# The checks fit with scikit-learn's settings, most of them too short to converge.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda est: {})
 def test_sklearn_check_estimator(estimator, check):
     check(estimator)
@@ -139,6 +141,7 @@ def test_grid_search_in_pipeline_with_optimizer_instances():
     assert not hasattr(pipe.named_steps["nn"], "coefs_")
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_nested_optimizer_param_changes_training():
     X, y = load_iris(return_X_y=True)
     est = NNClassifier(optimizer=Adam(), max_iter=3, random_state=0)

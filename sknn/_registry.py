@@ -206,9 +206,9 @@ class ComponentParamsMixin:
     ``_component_kinds`` maps each component parameter of the estimator to its
     registry kind. Two behaviours follow:
 
-    - ``set_params(<param>__<name>=value)`` on a component given by name (or
-      class) first replaces the name with a fresh instance of its class, then
-      sets ``<name>`` on that instance, so nested search spaces such as
+    - ``set_params(<param>__<hyperparameter>=value)`` on a component given by
+      name (or class) first replaces the name with a fresh instance of its
+      class, then sets the hyperparameter on it, so nested search spaces such as
       ``optimizer__learning_rate`` work with the default ``optimizer="adam"``.
       ``get_params(deep=True)`` lists nested parameters only for instances: a
       name has none until it is turned into one.

@@ -34,8 +34,12 @@ def _minor(version):
 
 def _public(module):
     names = getattr(module, "__all__", None)
-    if names is None:
-        names = [n for n in dir(module) if not n.startswith("_")]
+    if names is None:  # only what the module defines, not what it imports
+        names = [
+            n
+            for n in dir(module)
+            if getattr(getattr(module, n), "__module__", "").startswith(module.__name__)
+        ]
     public = []
     for name in names:
         try:
@@ -67,6 +71,7 @@ class Writer:
         if (domain, role, name) in self.seen:
             return
         self.seen.add((domain, role, name))
+        uri = uri.replace("$", name)  # "$" stands for the object's name
         self.inv.objects.append(
             soi.DataObjStr(
                 name=name,
@@ -218,9 +223,12 @@ def sklearn_():
         "multilabel",
         "multioutput",
         "display",
+        "meta-estimator",
+        "metadata routing",
     ):
         slug = term.replace(" ", "-")
         w.add(term, "term", f"glossary.html#term-{slug}", "std")
+    w.add("metadata_routing", "label", "metadata_routing.html#metadata-routing", "std")
     w.write("sklearn.inv")
 
 

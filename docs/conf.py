@@ -124,9 +124,12 @@ intersphinx_mapping = {
 
 # The gallery: every script in examples/ runs during the build.
 sphinx_gallery_conf = {
-    "examples_dirs": str(HERE.parent / "examples"),
+    "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"\.py$",
+    "subsection_order": [
+        f"../examples/{sub}" for sub in ("training", "data", "extending", "models")
+    ],
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": False,
     "remove_config_comments": True,
@@ -154,10 +157,32 @@ html_title = f"sknn {release}"
 html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
-    "secondary_sidebar_items": ["page-toc"],
+    # The examples' code gets the width of the page's toc column.
+    "secondary_sidebar_items": {
+        "*": ["page-toc"],
+        "generated/*": ["page-toc"],
+        "auto_examples/**": [],
+    },
     "footer_start": ["copyright"],
     "footer_end": [],
     "navigation_with_keys": False,
 }
-html_sidebars = {"index": [], "why": [], "getting_started": []}
+# Pages without sub-pages need no navigation column.
+html_sidebars = {
+    page: []
+    for page in (
+        "index",
+        "getting_started",
+        "why",
+        "migration",
+        "user_guide",
+        "components",
+        "plugins",
+        "persistence",
+        "errors",
+        "performance",
+    )
+}
 html_show_sourcelink = False
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]

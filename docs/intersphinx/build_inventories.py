@@ -232,8 +232,26 @@ def sklearn_():
     w.write("sklearn.inv")
 
 
+def matplotlib_():
+    import matplotlib
+
+    w = Writer("Matplotlib", _minor(matplotlib.__version__))
+    # The classes that sknn's Displays return, and the method they pass
+    # keyword arguments to, by their documented names.
+    for name in (
+        "matplotlib.axes.Axes",
+        "matplotlib.figure.Figure",
+        "matplotlib.lines.Line2D",
+    ):
+        importlib.import_module(name.rsplit(".", 1)[0])  # exists in this version
+        w.add(name, "class", "api/_as_gen/$.html#$")
+    w.add("matplotlib.axes.Axes.plot", "method", "api/_as_gen/$.html#$")
+    w.write("matplotlib.inv")
+
+
 if __name__ == "__main__":
     python()
     numpy_()
     scipy_()
     sklearn_()
+    matplotlib_()

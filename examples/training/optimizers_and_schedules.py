@@ -47,11 +47,14 @@ optimizers = {
 fitted = {name: fit(optimizer=opt) for name, opt in optimizers.items()}
 
 fig, ax = plt.subplots(figsize=(8, 4.5))
-for (name, nn), color in zip(fitted.items(), plt.cm.tab10.colors):
+displays = [
     LossCurveDisplay.from_estimator(nn, ax=ax, name=name, score=False, color=color)
+    for (name, nn), color in zip(fitted.items(), plt.cm.tab10.colors)
+]
 ax.set_yscale("log")
-ax.set_title("digits, one hidden layer of 64 units")
-ax.legend(ncols=2, fontsize="small")
+ax.set_title("digits, 64 hidden units (solid: training, dashed: validation)")
+# One legend entry per optimizer: its training-loss line.
+ax.legend([d.line_ for d in displays], list(fitted))
 for name, nn in fitted.items():
     print(
         f"{name:8s} {nn.n_iter_:3d} epochs, best validation accuracy "
@@ -76,13 +79,18 @@ fitted = {
 }
 
 fig, (ax_loss, ax_lr) = plt.subplots(1, 2, figsize=(11, 4.5))
+displays = []
 for (name, nn), color in zip(fitted.items(), plt.cm.tab10.colors):
-    LossCurveDisplay.from_estimator(nn, ax=ax_loss, name=name, score=False, color=color)
+    display = LossCurveDisplay.from_estimator(
+        nn, ax=ax_loss, name=name, score=False, color=color
+    )
+    displays.append(display)
     epochs = [record["epoch"] for record in nn.history_]
     rates = [record["learning_rate"] for record in nn.history_]
     ax_lr.plot(epochs, rates, color=color, label=name)
 ax_loss.set_yscale("log")
-ax_loss.legend(ncols=2, fontsize="small")
+ax_loss.set_title("solid: training loss, dashed: validation loss")
+ax_loss.legend([d.line_ for d in displays], list(fitted))
 ax_lr.set(xlabel="epoch", ylabel="learning rate", title="the rate of each epoch")
 ax_lr.legend(fontsize="small")
 fig.tight_layout()

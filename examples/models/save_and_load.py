@@ -56,7 +56,7 @@ fig, (ax_loss, ax_digits) = plt.subplots(
 )
 display = LossCurveDisplay.from_estimator(loaded, ax=ax_loss, name="loaded")
 ax_loss.axvspan(len(loaded.history_) - 5 + 0.5, len(loaded.history_) + 0.5, alpha=0.2)
-ax_loss.set_title("history_ of the loaded model (shaded: after loading)")
+ax_loss.set(yscale="log", title="history_ of the loaded model (shaded: after loading)")
 ax_digits.axis("off")
 images = np.hstack([X_test[i].reshape(8, 8) for i in range(8)])
 ax_digits.imshow(images, cmap="gray_r")

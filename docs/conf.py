@@ -6,14 +6,19 @@ Build the site from the repository root, with the ``docs`` extra installed::
     python -m sphinx -W --keep-going -b html docs docs/_build/html
 
 The build runs every example of ``examples/`` (the gallery) and needs no
-network: the intersphinx inventories of Python, NumPy, SciPy and scikit-learn
-are the files in ``docs/intersphinx/`` (see ``build_inventories.py`` there).
+network: the intersphinx inventories of Python, NumPy, SciPy, scikit-learn and
+matplotlib are the files in ``docs/intersphinx/`` (see ``build_inventories.py``
+there, which writes them from the installed packages).
 """
 
 import os
 import sys
-import warnings
 from pathlib import Path
+
+import matplotlib
+import numpy
+import scipy
+import sklearn
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -96,30 +101,28 @@ numpydoc_xref_ignore = {
     "in",
     "to",
     "and",
-    "array-like",
     "sparse",
     "matrix",
 }
 
-# Types link to the documentation of Python, NumPy, SciPy and scikit-learn
-# through inventories kept in the repository (the build has no network).
-_versions = {
-    "python": "{}.{}".format(*sys.version_info[:2]),
-    "numpy": ".".join(__import__("numpy").__version__.split(".")[:2]),
-    "scipy": __import__("scipy").__version__,
-    "sklearn": ".".join(__import__("sklearn").__version__.split(".")[:2]),
+
+# Types link to the documentation of Python, NumPy, SciPy, scikit-learn and
+# matplotlib through inventories kept in the repository (the build has no
+# network), at the addresses of the installed versions' documentation.
+def _minor(module):
+    return ".".join(module.__version__.split(".")[:2])
+
+
+_sites = {
+    "python": "https://docs.python.org/{}.{}/".format(*sys.version_info[:2]),
+    "numpy": f"https://numpy.org/doc/{_minor(numpy)}/",
+    "scipy": f"https://docs.scipy.org/doc/scipy-{scipy.__version__}/",
+    "sklearn": f"https://scikit-learn.org/{_minor(sklearn)}/",
+    "matplotlib": f"https://matplotlib.org/{matplotlib.__version__}/",
 }
 intersphinx_mapping = {
-    "python": (f"https://docs.python.org/{_versions['python']}/", None),
-    "numpy": (f"https://numpy.org/doc/{_versions['numpy']}/", None),
-    "scipy": (f"https://docs.scipy.org/doc/scipy-{_versions['scipy']}/", None),
-    "sklearn": (f"https://scikit-learn.org/{_versions['sklearn']}/", None),
-    "matplotlib": ("https://matplotlib.org/stable/", None),
-}
-intersphinx_mapping = {
-    key: (url, str(HERE / "intersphinx" / f"{key}.inv"))
-    for key, (url, _) in intersphinx_mapping.items()
-    if (HERE / "intersphinx" / f"{key}.inv").exists()
+    name: (url, str(HERE / "intersphinx" / f"{name}.inv"))
+    for name, url in _sites.items()
 }
 
 # The gallery: every script in examples/ runs during the build.
@@ -140,11 +143,6 @@ sphinx_gallery_conf = {
     "min_reported_time": 1,
     "abort_on_example_error": True,
 }
-warnings.filterwarnings(
-    "ignore",
-    message="Matplotlib is currently using agg",
-    category=UserWarning,
-)
 
 # matplotlib's plot directive (the performance figure).
 plot_include_source = False

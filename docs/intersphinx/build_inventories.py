@@ -1,16 +1,17 @@
 """Write the intersphinx inventories that the documentation links through.
 
-The documentation build runs without network access, so it cannot download the
-``objects.inv`` files of Python, NumPy, SciPy and scikit-learn. This script
-writes them instead, from the packages installed in the current environment:
-it imports each package, lists its public names, and gives each name the
-address that its project's documentation uses for it (for example
+The documentation must build without network access, so it cannot download
+the ``objects.inv`` files of Python, NumPy, SciPy, scikit-learn and matplotlib.
+This script writes them instead, from the packages installed in the current
+environment: it imports each package, lists its public names, and gives each
+name the address that its project's documentation uses for it (for example
 ``modules/generated/sklearn.pipeline.Pipeline.html`` on scikit-learn's site).
 The addresses are those of the installed versions' documentation.
 
 Only public, importable objects are listed; methods and attributes are not.
-Re-run it after upgrading one of these packages::
+Re-run it after upgrading one of these packages (it needs ``sphobjinv``)::
 
+    pip install sphobjinv
     python docs/intersphinx/build_inventories.py
 """
 

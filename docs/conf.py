@@ -179,6 +179,7 @@ html_sidebars = {
         "persistence",
         "errors",
         "performance",
+        "onnx",
     )
 }
 html_show_sourcelink = False

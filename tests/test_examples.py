@@ -60,6 +60,9 @@ EXPECTED_LINES = {
         r"0\.\d{3}\)",
         r"test accuracy without early stopping: 0\.7\d\d",
         r"test accuracy with early stopping \(best epoch's weights\): 0\.[78]\d\d",
+        r"with X_val and y_val: \d+ epochs, best validation accuracy (0\.\d{3}), "
+        r"the restored weights score \1 on X_val",
+        r"test accuracy: 0\.[78]\d\d",
     ],
     "training/streaming_partial_fit.py": [
         r"40 chunks, 20000 rows seen, 40 history records",

@@ -8,7 +8,8 @@ long. With ``early_stopping=True``, :class:`~sknn.NNClassifier` holds out
 ``validation_fraction`` of the training data (stratified for a classifier),
 scores it after every epoch, stops when the score has not improved by ``tol``
 for more than ``n_iter_no_change`` epochs, and restores the weights of the best
-epoch.
+epoch. When the validation data are given in advance, ``fit`` takes them as
+``X_val`` and ``y_val`` instead, and nothing is held out of the training data.
 """
 
 # %%
@@ -73,3 +74,27 @@ ax_stopped.annotate(
 )
 ax_stopped.set_title("validation_fraction=0.2, n_iter_no_change=20")
 fig.tight_layout()
+
+# %%
+# Stopping on a validation set you give
+# -------------------------------------
+# When the validation data are fixed in advance (a later period, another site,
+# a curated set), pass them to ``fit``. They are scored after every epoch just
+# like a held-out fraction, and ``validation_fraction`` is not used: the whole
+# of ``X_fit`` trains the network.
+X_fit, X_val, y_fit, y_val = train_test_split(
+    X_train, y_train, test_size=0.2, random_state=1
+)
+given = NNClassifier(
+    (128, 128), early_stopping=True, n_iter_no_change=20, max_iter=500, random_state=0
+).fit(X_fit, y_fit, X_val=X_val, y_val=y_val)
+# The weights kept are those of the best epoch on X_val.
+print(
+    f"with X_val and y_val: {given.n_iter_} epochs, best validation accuracy "
+    f"{given.best_validation_score_:.3f}, the restored weights score "
+    f"{given.score(X_val, y_val):.3f} on X_val"
+)
+print(f"test accuracy: {given.score(X_test, y_test):.3f}")
+
+display = LossCurveDisplay.from_estimator(given, name="X_val given")
+display.ax_.set_title(f"fit(X_fit, y_fit, X_val=..., y_val=...), {len(X_val)} rows")

@@ -98,3 +98,4 @@ print(f"test accuracy: {given.score(X_test, y_test):.3f}")
 
 display = LossCurveDisplay.from_estimator(given, name="X_val given")
 display.ax_.set_title(f"fit(X_fit, y_fit, X_val=..., y_val=...), {len(X_val)} rows")
+display.figure_.tight_layout()

@@ -1,4 +1,9 @@
-"""NNRegressor on the diabetes data: cosine schedule, early stopping, callbacks.
+"""
+===============================================
+A schedule, early stopping and custom callbacks
+===============================================
+
+:class:`~sknn.NNRegressor` on the diabetes data that ships with scikit-learn.
 
 The learning rate warms up for 5 epochs and then follows a cosine decay down to
 ``min_lr`` at ``max_iter``; ``early_stopping`` holds out 20% of the training data,
@@ -6,12 +11,12 @@ stops when its R^2 stops improving and restores the weights of the best epoch;
 the ``EarlyStopping`` callback adds a second rule on the validation loss; a small
 custom callback records the norm of the weights after every epoch; and
 ``verbose=1`` prints the per-epoch table.
-
-Run with ``python examples/regression_and_schedules.py``.
 """
 
+# %%
 import warnings
 
+import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_diabetes
@@ -22,6 +27,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sknn import NNRegressor
 from sknn.callbacks import Callback, EarlyStopping
+from sknn.inspection import LossCurveDisplay
 from sknn.schedules import Cosine
 
 
@@ -35,6 +41,9 @@ class WeightNorm(Callback):
         self.norms_.append(float(np.sqrt(sum((w**2).sum() for w in estimator.coefs_))))
 
 
+# %%
+# Training
+# --------
 X, y = load_diabetes(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
 
@@ -60,6 +69,9 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
     model.fit(X_train, y_train)
 
+# %%
+# What happened
+# -------------
 nn = model.regressor_[-1]
 history = nn.history_
 stopper, recorder = nn.callbacks_[0], nn.callbacks_[1]
@@ -88,3 +100,15 @@ print(
     f"last epoch {recorder.norms_[-1]:.2f}"
 )
 print(f"test R^2: {model.score(X_test, y_test):.3f}")
+
+# %%
+# The history's losses and validation R², the learning rate of each epoch, and
+# the custom callback's record.
+fig, (ax_loss, ax_lr, ax_norm) = plt.subplots(1, 3, figsize=(13, 4))
+LossCurveDisplay.from_estimator(nn, ax=ax_loss, name="")
+epochs = [record["epoch"] for record in history]
+ax_lr.plot(epochs, [record["learning_rate"] for record in history])
+ax_lr.set(xlabel="epoch", ylabel="learning rate", title="Cosine(warmup=5)")
+ax_norm.plot(epochs, recorder.norms_)
+ax_norm.set(xlabel="epoch", ylabel="norm of the weights", title="WeightNorm callback")
+fig.tight_layout()

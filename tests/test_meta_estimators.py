@@ -10,6 +10,7 @@ from sklearn.ensemble import StackingClassifier, VotingClassifier
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.inspection import PartialDependenceDisplay, permutation_importance
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, make_scorer
 from sklearn.model_selection import (
     HalvingGridSearchCV,
     cross_validate,
@@ -118,16 +119,28 @@ def test_transformed_target_regressor():
     assert model.score(X, y) > 0.5
 
 
-def test_halving_grid_search(iris):
+@pytest.mark.parametrize(
+    "resource, min_resources", [("n_samples", 30), ("max_iter", 25)]
+)
+def test_halving_grid_search(iris, resource, min_resources):
     X_train, X_test, y_train, y_test = iris
     grid = {"hidden_layer_sizes": [(4,), (16,)], "alpha": [1e-4, 1e-2, 1.0]}
     search = HalvingGridSearchCV(
-        _clf(), grid, factor=2, cv=3, min_resources=30, random_state=0
+        _clf(),
+        grid,
+        factor=2,
+        cv=3,
+        resource=resource,
+        min_resources=min_resources,
+        max_resources=200 if resource == "max_iter" else "auto",
+        random_state=0,
     ).fit(X_train, y_train)
     assert search.n_iterations_ >= 2
-    # Each round trains the survivors on more samples.
+    # Each round gives the survivors more samples or more epochs.
     assert list(search.n_resources_) == sorted(search.n_resources_)
     assert search.n_candidates_[0] == 6 > search.n_candidates_[-1]
+    if resource == "max_iter":
+        assert search.best_estimator_.n_iter_ == search.n_resources_[-1]
     assert search.best_params_["hidden_layer_sizes"] in grid["hidden_layer_sizes"]
     assert search.best_params_["alpha"] in grid["alpha"]
     assert search.score(X_test, y_test) > 0.8
@@ -193,18 +206,19 @@ def test_sample_weight_is_routed_through_a_pipeline():
             np.testing.assert_array_equal(ours, ref)
         assert not np.allclose(pipe["nn"].coefs_[0], unweighted.coefs_[0])
 
-        # And through cross-validation into each fold's fit and score.
-        nn = _clf(max_iter=20).set_fit_request(sample_weight=True)
+        # And through cross-validation into each fold's fit and its scorer.
+        scorer = make_scorer(accuracy_score).set_score_request(sample_weight=True)
         scores = cross_validate(
             Pipeline(
                 [
                     ("scale", StandardScaler().set_fit_request(sample_weight=False)),
-                    ("nn", nn.set_score_request(sample_weight=True)),
+                    ("nn", _clf(max_iter=20).set_fit_request(sample_weight=True)),
                 ]
             ),
             X,
             y,
             cv=3,
+            scoring=scorer,
             params={"sample_weight": w},
         )
         assert scores["test_score"].mean() > 0.7

@@ -77,6 +77,8 @@ def main():
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
+        # No dashboard; the scheduler's HTTP endpoints on a free loopback port.
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
     )
     client = Client(cluster)
     started = time.perf_counter() - t0

@@ -281,7 +281,8 @@ def save(estimator, path):
     attributes = {}
     if fitted:
         for name, value in vars(estimator).items():
-            if name in params:
+            # scikit-learn callbacks (set_callbacks) observe a fit; not the model.
+            if name in params or name == "_skl_callbacks":
                 continue
             where = f"attribute {name!r}"
             if name == "_rng" and value is not None and value is estimator.random_state:

@@ -5,11 +5,21 @@ Each check raises ``TypeError`` for a value of the wrong type and
 parameter, shows the value and says what is accepted.
 """
 
+import functools
+import inspect
 import numbers
+import sys
 
 import numpy as np
+from sklearn import get_config
 
-__all__ = ["check_number", "check_bool", "check_choice", "check_params"]
+__all__ = [
+    "check_number",
+    "check_bool",
+    "check_choice",
+    "check_params",
+    "array_api_inputs",
+]
 
 
 def _is_int(x):
@@ -100,3 +110,66 @@ def check_params(component):
             check_choice(label, value, rule)
         else:
             check_number(label, value, **rule)
+
+
+def _namespace_of(x):
+    """``(namespace, device)`` of an array-API array other than NumPy's, or None."""
+    if isinstance(x, np.ndarray | np.generic) or not hasattr(x, "__dlpack__"):
+        return None
+    get_namespace = getattr(x, "__array_namespace__", None)
+    if get_namespace is not None:
+        xp = get_namespace()
+    else:  # PyTorch: its tensors predate __array_namespace__
+        xp = sys.modules[type(x).__module__.partition(".")[0]]
+    return xp, getattr(x, "device", None)
+
+
+def _to_numpy(name, x):
+    """``x``, or a NumPy array (on the CPU) of it if it is an array-API array."""
+    if _namespace_of(x) is None:
+        return x
+    try:
+        return np.from_dlpack(x)
+    except (BufferError, RuntimeError, TypeError, ValueError):
+        pass
+    try:
+        return np.from_dlpack(x, device="cpu")
+    except Exception as exc:
+        raise TypeError(
+            f"{name} is a {type(x).__module__}.{type(x).__name__} (device "
+            f"{getattr(x, 'device', None)}) that cannot be copied to a NumPy array: "
+            f"{exc}. sknn computes in NumPy on the CPU: pass an array that DLPack "
+            "can export to the CPU (for a torch tensor, tensor.detach().cpu())."
+        ) from exc
+
+
+def array_api_inputs(method):
+    """Let ``method`` take array-API arrays (PyTorch, array-api-strict, ...).
+
+    With ``sklearn.set_config(array_api_dispatch=True)``, array arguments from
+    another namespace than NumPy's are copied to NumPy through DLPack, the
+    method computes in NumPy, and a numeric array it returns goes back to the
+    namespace and device of ``X`` (the first argument), as scikit-learn's
+    convention "everything follows X" asks. Without array API dispatch the
+    arguments pass unchanged (and validation turns them into NumPy arrays).
+    """
+    names = list(inspect.signature(method).parameters)[1:]
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if (
+            len(args) == 1 and not kwargs and type(args[0]) is np.ndarray
+        ) or not get_config()["array_api_dispatch"]:
+            return method(self, *args, **kwargs)
+        target = _namespace_of(args[0] if args else kwargs.get(names[0]))
+        args = [_to_numpy(n, a) for n, a in zip(names, args)]
+        kwargs = {k: _to_numpy(k, v) for k, v in kwargs.items()}
+        result = method(self, *args, **kwargs)
+        if target is None or not (
+            isinstance(result, np.ndarray) and result.dtype.kind in "biuf"
+        ):
+            return result
+        xp, device = target
+        return xp.asarray(result, device=device)
+
+    return wrapper

@@ -35,11 +35,11 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _engine
+from . import _engine, _sklearn_callbacks
 from ._base import StopTraining
 from ._registry import REGISTRIES, ComponentParamsMixin
 from ._sampling import KeyedUniforms, content_split, row_keys
-from ._validation import _is_int, _is_real, check_bool, check_number
+from ._validation import _is_int, _is_real, array_api_inputs, check_bool, check_number
 from .callbacks import Callback, ProgressTable
 
 __all__ = ["NNClassifier", "NNRegressor"]
@@ -244,7 +244,12 @@ class _MLPNames:
         return super().set_params(**params)
 
 
-class _BaseNN(_MLPNames, ComponentParamsMixin, BaseEstimator):
+class _BaseNN(
+    _sklearn_callbacks.CallbackSupportMixin,
+    _MLPNames,
+    ComponentParamsMixin,
+    BaseEstimator,
+):
     """Shared parameters, training loop and prediction path."""
 
     _default_loss = "squared_error"
@@ -425,6 +430,7 @@ class _BaseNN(_MLPNames, ComponentParamsMixin, BaseEstimator):
         return True
 
     # --------------------------------------------------------------- training
+    @array_api_inputs
     def fit(
         self,
         X,
@@ -512,6 +518,7 @@ class _BaseNN(_MLPNames, ComponentParamsMixin, BaseEstimator):
                 saved["optimizer_state_"].update(state)
             raise
 
+    @_sklearn_callbacks.with_callbacks
     def _fit_unsafe(self, X, y, sample_weight, incremental, classes, validation):
         spec = self._check_params()
         fitted = hasattr(self, "coefs_")
@@ -566,6 +573,9 @@ class _BaseNN(_MLPNames, ComponentParamsMixin, BaseEstimator):
                 cb.on_train_begin(self, X, y)
         if not incremental:
             self._no_improvement_count = 0
+        # Most epochs, or L-BFGS iterations plus the one it may leave open.
+        n_tasks = 1 if incremental else self.max_iter + (not spec.optimizer.stochastic)
+        tasks = _sklearn_callbacks.fit_tasks(self, X, Y, sw, labels, n_tasks)
         try:
             # Non-finite values are detected and reported by the loop itself
             # (see _recover); NumPy's overflow warnings would only be noise.
@@ -575,12 +585,22 @@ class _BaseNN(_MLPNames, ComponentParamsMixin, BaseEstimator):
             ):
                 if spec.optimizer.stochastic:
                     self._train_stochastic(
-                        net, spec, X, Y, sw, labels, incremental, interrupt, valid
+                        net,
+                        spec,
+                        X,
+                        Y,
+                        sw,
+                        labels,
+                        incremental,
+                        interrupt,
+                        tasks,
+                        valid,
                     )
                 else:
                     self._train_full_batch(
-                        net, spec, X, Y, sw, labels, interrupt, valid
+                        net, spec, X, Y, sw, labels, interrupt, tasks, valid
                     )
+            tasks.end()
         finally:
             if not incremental:
                 for cb in self.callbacks_:
@@ -752,7 +772,7 @@ class _BaseNN(_MLPNames, ComponentParamsMixin, BaseEstimator):
         return False
 
     def _train_stochastic(
-        self, net, spec, X, Y, sw, labels, incremental, interrupt, valid=None
+        self, net, spec, X, Y, sw, labels, incremental, interrupt, tasks, valid=None
     ):
         split = self.early_stopping and not incremental and valid is None
         keys = row_keys(X, self._salt) if split or self.dropout else None
@@ -784,6 +804,8 @@ class _BaseNN(_MLPNames, ComponentParamsMixin, BaseEstimator):
                     self._rng.shuffle(perm)
                     order = order[perm]
                 total = 0.0
+                tasks.begin_epoch(-(-n // batch_size), X, Y, sw, labels)
+                halt = False
                 epoch_salt = (
                     (self._salt + 7919 * len(self.history_)) if keys is not None else 0
                 )
@@ -797,6 +819,7 @@ class _BaseNN(_MLPNames, ComponentParamsMixin, BaseEstimator):
                         idx = slice(start, stop)
                         Xb, Yb = X[idx], Y[idx]
                     swb = None if sw is None else sw[idx]
+                    tasks.begin_batch(idx)
                     if self.dropout:
                         noise = KeyedUniforms(keys[idx], epoch_salt)
                     if takes_l2:
@@ -808,16 +831,20 @@ class _BaseNN(_MLPNames, ComponentParamsMixin, BaseEstimator):
                     total += loss * (stop - start)
                     if interrupt:
                         raise KeyboardInterrupt
-                train_loss = total / n
+                    if tasks.end_batch():
+                        halt = True
+                        break
+                train_loss = total / stop
                 if not (np.isfinite(train_loss) and np.isfinite(params).all()):
                     self._recover(spec, params, previous_start, train_loss, lr)
                     stopped = True
                     break
                 self.n_iter_ += 1
-                self.t_ += n
+                self.t_ += stop
                 stopped = self._end_epoch(
                     net, train_loss, lr, start_time, valid, rule="both"
                 )
+                stopped = tasks.end_epoch() or halt or stopped
                 if stopped and not incremental:
                     break
         except KeyboardInterrupt:
@@ -842,7 +869,9 @@ class _BaseNN(_MLPNames, ComponentParamsMixin, BaseEstimator):
                 ConvergenceWarning,
             )
 
-    def _train_full_batch(self, net, spec, X, Y, sw, labels, interrupt, valid=None):
+    def _train_full_batch(
+        self, net, spec, X, Y, sw, labels, interrupt, tasks, valid=None
+    ):
         if self.early_stopping and valid is None:
             keys = row_keys(X, self._salt)
             (X, Y, sw, labels, _), valid = self._split_validation(
@@ -859,11 +888,16 @@ class _BaseNN(_MLPNames, ComponentParamsMixin, BaseEstimator):
                 raise KeyboardInterrupt
             self.n_iter_ += 1
             self.t_ += X.shape[0]
-            if self._end_epoch(net, loss, np.nan, clock[0], valid, rule="validation"):
+            stop = self._end_epoch(
+                net, loss, np.nan, clock[0], valid, rule="validation"
+            )
+            if tasks.end_epoch() or stop:
                 raise StopIteration
+            tasks.begin_epoch(0, X, Y, sw, labels, "lbfgs-iter")
             clock[0] = time.perf_counter()
 
         start = net.params.copy()
+        tasks.begin_epoch(0, X, Y, sw, labels, "lbfgs-iter")
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
@@ -1215,6 +1249,7 @@ class NNClassifier(ClassifierMixin, _BaseNN):
         self.class_weight = class_weight
 
     @_available_if(_BaseNN._partial_fit_available)
+    @array_api_inputs
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch on ``X`` and ``y``, continuing the last state.
 
@@ -1441,6 +1476,7 @@ class NNClassifier(ClassifierMixin, _BaseNN):
             p = p[:, 1:]
         return lb.inverse_transform(p)
 
+    @array_api_inputs
     def predict(self, X):
         """Predict class labels.
 
@@ -1456,6 +1492,7 @@ class NNClassifier(ClassifierMixin, _BaseNN):
         """
         return self._labels_from_raw(self._raw(X))
 
+    @array_api_inputs
     def predict_proba(self, X):
         """Class probabilities, strictly inside (0, 1) for logistic outputs.
 
@@ -1471,6 +1508,7 @@ class NNClassifier(ClassifierMixin, _BaseNN):
         """
         return self._proba_from_raw(self._raw(X))
 
+    @array_api_inputs
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba` (always finite).
 
@@ -1528,6 +1566,7 @@ class NNRegressor(RegressorMixin, _BaseNN):
     )
 
     @_available_if(_BaseNN._partial_fit_available)
+    @array_api_inputs
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch on ``X`` and ``y``, continuing the last state.
 
@@ -1588,6 +1627,7 @@ class NNRegressor(RegressorMixin, _BaseNN):
     def _validation_score(self, raw, Y, sw, labels):
         return r2_score(Y, self._loss.inverse_link(raw), sample_weight=sw)
 
+    @array_api_inputs
     def predict(self, X):
         """Predict targets.
 

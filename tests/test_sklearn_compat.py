@@ -40,7 +40,11 @@ _CHECKS = parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda est:
 # The checks fit with scikit-learn's settings, most of them too short to converge.
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize(_CHECKS.args[0], list(_CHECKS.args[1]), **_CHECKS.kwargs)
-def test_sklearn_check_estimator(estimator, check):
+def test_sklearn_check_estimator(estimator, check, monkeypatch):
+    # scikit-learn skips its array API checks unless SCIPY_ARRAY_API is set; the
+    # one for estimators computing in NumPy (NumPy input with array_api_dispatch
+    # on) applies to sknn, and only needs scikit-learn to allow the dispatch.
+    monkeypatch.setenv("SCIPY_ARRAY_API", "1")
     check(estimator)
 
 

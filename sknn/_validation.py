@@ -42,7 +42,11 @@ def check_number(
     allow_inf=False,
     allow_none=False,
 ):
-    """Check that ``value`` is a finite number (int if ``integer``) in a range."""
+    """Check that ``value`` is a finite number (int if ``integer``) in a range.
+
+    Integers must fit in 64 bits (NumPy, scipy and the saved format all
+    store them as int64).
+    """
     if allow_none and value is None:
         return value
     inf_ok = allow_inf and _is_real(value) and value == np.inf
@@ -62,13 +66,17 @@ def check_number(
             f"{name} must be {accepted}; got {value!r} of type {type(value).__name__}."
         )
     bad = (
-        np.isnan(value)
-        or (np.isinf(value) and not inf_ok)
+        (not _is_int(value) and (np.isnan(value) or (np.isinf(value) and not inf_ok)))
         or (low is not None and (value <= low if low_open else value < low))
         or (high is not None and (value >= high if high_open else value > high))
     )
     if bad:
         raise ValueError(f"{name} must be {accepted}; got {value!r}.")
+    if _is_int(value) and not -(2**63) <= value < 2**63:
+        raise ValueError(
+            f"{name} must be {accepted} that fits in 64 bits (at most 2**63 - 1); "
+            f"got {value!r}."
+        )
     return value
 
 

@@ -161,3 +161,294 @@ def test_failed_first_fit_leaves_the_estimator_unfitted():
     with pytest.raises(RuntimeError, match="callback bug"):
         clf.fit(X, y)
     assert not [k for k in vars(clf) if k.endswith("_")]
+
+
+# ------------------------------------------------ divergence with early stopping
+def _iris():
+    from sklearn.datasets import load_iris
+
+    return load_iris(return_X_y=True)
+
+
+def _fit_diverging(est, X, y):
+    """Fit, asserting exactly one divergence warning; return its message."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, y)
+    diverged = [str(w.message) for w in caught if "diverged" in str(w.message)]
+    assert len(diverged) == 1, [str(w.message) for w in caught]
+    return diverged[0]
+
+
+def test_early_stopping_divergence_never_restores_overflowing_weights():
+    X, y = _iris()
+    X = (X * 1e15).astype(np.float32)
+    clf = NNClassifier(
+        (5,), optimizer="sgd", max_iter=5, early_stopping=True, random_state=0
+    )
+    _fit_diverging(clf, X, y)
+    assert np.isfinite(clf.predict_proba(X)).all()
+    assert np.isfinite(clf.predict_log_proba(X)).all()
+
+
+def test_early_stopping_regressor_divergence_warns_instead_of_raising():
+    X, y = _iris()
+    reg = NNRegressor(
+        activation="identity",
+        optimizer="sgd",
+        learning_rate=1.0,
+        early_stopping=True,
+        random_state=0,
+    )
+    _fit_diverging(reg, X, y)
+    assert np.isfinite(reg.predict(X)).all()
+    assert all(np.isfinite(s) for s in reg.validation_scores_)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop", "lbfgs"])
+@pytest.mark.parametrize("scale", [1e10, 1e15, 1e20])
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_diverging_fits_end_with_finite_predictions(early_stopping, optimizer, scale):
+    X, y = _iris()
+    X = (X * scale).astype(np.float32)
+    kw = {"learning_rate": 1.0} if optimizer != "lbfgs" else {}
+    for est, target in ((NNClassifier, y), (NNRegressor, y * scale)):
+        model = est(
+            (5,),
+            optimizer=optimizer,
+            max_iter=5,
+            early_stopping=early_stopping,
+            random_state=0,
+            **kw,
+        ).fit(X, target)
+        out = model.predict_proba(X) if est is NNClassifier else model.predict(X)
+        assert np.isfinite(out).all()
+        assert all(np.isfinite(w).all() for w in model.coefs_ + model.intercepts_)
+
+
+@pytest.mark.parametrize("max_iter", [1, 2])
+def test_divergence_warning_names_the_epoch_that_diverged(max_iter):
+    X, y = _iris()
+    X = (X * 1e15).astype(np.float32)
+    clf = NNClassifier((5,), optimizer="sgd", max_iter=max_iter, random_state=0)
+    message = _fit_diverging(clf, X, y)
+    epoch = int(message.split("diverged at epoch ")[1].split()[0])
+    assert 1 <= epoch <= max_iter
+    assert epoch == len(clf.history_) + (epoch > len(clf.history_))
+
+
+# ----------------------------------------------------------- L-BFGS evaluations
+def test_lbfgs_stopped_by_max_fun_warns_convergence():
+    from sknn.optimizers import LBFGS
+
+    X, y = _iris()
+    clf = NNClassifier((20,), optimizer=LBFGS(max_fun=5), max_iter=200, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="max_fun"):
+        clf.fit(X, y)
+    assert clf.n_iter_ < 200
+
+
+# --------------------------------------------------------------- class weights
+@pytest.mark.parametrize(
+    "class_weight, message",
+    [
+        ({0: 0, 1: 0, 2: 0}, "at least one positive value"),
+        ({0: -1, 1: 1, 2: 1}, "non-negative"),
+        ({0: np.inf, 1: 1, 2: 1}, "finite"),
+        ({0: np.nan, 1: 1, 2: 1}, "finite"),
+    ],
+)
+def test_class_weight_passes_the_sample_weight_checks(class_weight, message):
+    X, y = _iris()
+    clf = NNClassifier((5,), class_weight=class_weight, max_iter=3, random_state=0)
+    with pytest.raises(ValueError, match=f"class_weight must .*{message}"):
+        clf.fit(X, y)
+    # With sample weights too, the product is what is checked.
+    sw = np.where(y == 0, 0.0, 1.0)
+    clf.set_params(class_weight={0: 1, 1: 0, 2: 0})
+    with pytest.raises(ValueError, match="at least one positive value"):
+        clf.fit(X, y, sample_weight=sw)
+
+
+def test_class_weight_overflowing_float32_is_refused():
+    X, y = _iris()
+    clf = NNClassifier((5,), class_weight={0: 1e300, 1: 1, 2: 1}, max_iter=3)
+    with pytest.raises(ValueError, match="class_weight must be finite"):
+        clf.fit(X.astype(np.float32), y)
+
+
+# ------------------------------------------------- changing the optimizer state
+OPTIMIZERS = ["sgd", "adam", "adamw", "rmsprop", "adagrad"]
+
+
+@pytest.mark.parametrize("first", OPTIMIZERS)
+@pytest.mark.parametrize("second", OPTIMIZERS + ["lbfgs"])
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_changing_the_optimizer_restarts_its_state_with_a_warning(first, second, how):
+    X, y = _iris()
+    clf = NNClassifier((5,), optimizer=first, max_iter=2, random_state=0).fit(X, y)
+    weights = [w.copy() for w in clf.coefs_]
+    clf.set_params(optimizer=second, warm_start=how == "warm_start")
+    fresh = clf._check_params().optimizer.init(np.zeros(3))
+    belongs = set(fresh) == set(clf.optimizer_state_)
+    if how == "partial_fit" and second == "lbfgs":
+        assert not hasattr(clf, "partial_fit")
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if how == "partial_fit":
+            clf.partial_fit(X, y)
+        else:
+            clf.fit(X, y)
+    restarted = [w for w in caught if "optimizer_state_" in str(w.message)]
+    assert len(restarted) == (0 if belongs else 1)
+    if not belongs:
+        assert "restart" in str(restarted[0].message)
+        assert issubclass(restarted[0].category, UserWarning)
+    assert set(clf.optimizer_state_) == set(fresh)
+    # The weights continued from the fitted ones (not a new initialization).
+    assert not np.allclose(clf.coefs_[0], weights[0]) or second == "lbfgs"
+    assert len(clf.history_) > 2
+
+
+@pytest.mark.parametrize(
+    "state, reason",
+    [
+        ({"t": 3}, "keys"),
+        ({"t": "abc", "m": None, "v": None}, "t"),
+        ({"t": -5, "m": None, "v": None}, "t"),
+        ({"t": True, "m": None, "v": None}, "t"),
+        ({"t": 3, "m": np.zeros(2), "v": None}, "m"),
+        ({"t": 3, "m": "float32", "v": None}, "m"),
+        ({"t": 3, "m": np.nan, "v": None}, "m"),
+        ({"t": 3, "m": None, "v": [0.0]}, "v"),
+    ],
+)
+def test_optimizer_check_state_refuses_state_it_would_not_create(state, reason):
+    from sknn.optimizers import Adam
+
+    params = np.zeros(4)
+    fresh = Adam().init(params)
+    Adam().check_state(fresh, params)  # its own state passes
+    state = {
+        k: (
+            fresh[k].copy()
+            if v is None
+            else params.astype(v)
+            if v == "float32"
+            else np.full(4, v)
+            if isinstance(v, float)
+            else v
+        )
+        for k, v in state.items()
+    }
+    with pytest.raises(ValueError, match=reason):
+        Adam().check_state(state, params)
+
+
+# ----------------------------------------------------------- huge integers
+@pytest.mark.parametrize(
+    "param", ["max_iter", "random_state", "batch_size", "n_iter_no_change", "verbose"]
+)
+def test_integers_beyond_64_bits_get_the_parameters_message(param):
+    X, y = _iris()
+    clf = NNClassifier((5,), **{param: 10**30})
+    with pytest.raises(ValueError, match=f"^{param} must be an int"):
+        clf.fit(X, y)
+
+
+def test_component_integers_beyond_64_bits_get_their_message():
+    from sknn.optimizers import LBFGS
+
+    X, y = _iris()
+    clf = NNClassifier((5,), optimizer=LBFGS(max_fun=2**64))
+    with pytest.raises(ValueError, match="LBFGS.max_fun must be an int >= 1 that fits"):
+        clf.fit(X, y)
+
+
+# ------------------------------------------------------- threads and fit state
+class _Pause(Callback):
+    """Holds the fit at the end of epoch 2 until the test has looked."""
+
+    def __init__(self, reached=None, resume=None):
+        self.reached = reached
+        self.resume = resume
+
+    def on_epoch_end(self, estimator, epoch, logs):
+        if epoch == 2 and self.reached is not None:
+            self.reached.set()
+            assert self.resume.wait(60)
+
+    def __deepcopy__(self, memo):
+        return self  # the events are shared with the test thread
+
+    def get_params(self, deep=True):
+        return {"reached": self.reached, "resume": self.resume}
+
+
+@pytest.mark.parametrize("refit", [False, True])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_predict_during_fit_in_another_thread_sees_a_whole_state(refit):
+    import threading
+
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+
+    X, y = _iris()
+    reached, resume = threading.Event(), threading.Event()
+    clf = NNClassifier((5,), max_iter=4, random_state=0)
+    if refit:
+        clf.fit(X, y)
+        before = clf.predict_proba(X)
+    clf.set_params(callbacks=[_Pause(reached, resume)], random_state=1)
+    errors = []
+
+    def fit():
+        try:
+            clf.fit(X, y)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    worker = threading.Thread(target=fit)
+    worker.start()
+    try:
+        assert reached.wait(60)
+        if refit:
+            np.testing.assert_array_equal(clf.predict_proba(X), before)
+            assert clf.n_iter_ == 4 and len(clf.history_) == 4
+        else:
+            for method in (clf.predict, clf.predict_proba, lambda X: clf.score(X, y)):
+                with pytest.raises(NotFittedError):
+                    method(X)
+            assert not [k for k in vars(clf) if k.endswith("_")]
+    finally:
+        resume.set()
+        worker.join()
+    assert errors == []
+    expected = clone(clf).set_params(callbacks=None).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), expected.predict_proba(X))
+
+
+# -------------------------------------------------------------- polars input
+def test_polars_float32_trains_in_float32_with_feature_names():
+    pl = pytest.importorskip("polars")
+    X, y = _iris()
+    names = ["a", "b", "c", "d"]
+    df = pl.DataFrame(X.astype(np.float32), schema=names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = NNClassifier((5,), max_iter=3, random_state=0).fit(df, y)
+        reg = NNRegressor((5,), max_iter=3, random_state=0).fit(df, y)
+    for est in (clf, reg):
+        assert est.coefs_[0].dtype == np.float32
+        assert list(est.feature_names_in_) == names
+    assert clf.predict_proba(df).dtype == np.float32
+    assert reg.predict(df).dtype == np.float32
+    # float64 frames stay float64.
+    df64 = pl.DataFrame(X, schema=names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert NNRegressor((5,), max_iter=2).fit(df64, y).coefs_[0].dtype == np.float64

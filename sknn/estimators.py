@@ -112,13 +112,20 @@ def _check_sample_weight(sample_weight, n, dtype, name="sample_weight", x="X"):
                 f"{name} must have shape ({n},) to match {x}; got shape {sw.shape}."
             )
         sw = sw.astype(dtype)
-    if not np.isfinite(sw).all():
+    return _check_weight_values(sw, name)
+
+
+def _check_weight_values(w, name):
+    """The checks every weight vector the objective uses must pass."""
+    with np.errstate(over="ignore"):
+        finite = np.isfinite(w).all()
+    if not finite:
         raise ValueError(f"{name} must be finite; it contains NaN or inf.")
-    if (sw < 0).any():
+    if (w < 0).any():
         raise ValueError(f"{name} must be non-negative; it has negative values.")
-    if not sw.any():
+    if not w.any():
         raise ValueError(f"{name} must have at least one positive value; all are zero.")
-    return sw
+    return w
 
 
 @contextlib.contextmanager
@@ -1447,8 +1454,11 @@ class NNClassifier(ClassifierMixin, _BaseNN):
                     f"class_weight names classes {unknown} that are not among the "
                     f"classes {self.classes_.tolist()}."
                 )
-        cw = compute_sample_weight(self.class_weight, labels).astype(dtype)
-        return cw if sw is None else sw * cw
+        with np.errstate(over="ignore", invalid="ignore"):
+            cw = compute_sample_weight(self.class_weight, labels).astype(dtype)
+            w = cw if sw is None else sw * cw
+        name = "class_weight" if sw is None else "sample_weight * class_weight"
+        return _check_weight_values(w, name)
 
     def _validation_score(self, raw, Y, sw, labels):
         pred = self._labels_from_raw(raw)

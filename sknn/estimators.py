@@ -922,7 +922,8 @@ class _BaseNN(
             self._recover(spec, net.params, start, np.nan, None)
         elif result is not None:
             self.loss_ = float(result.fun)
-            if result.status == 1 and self.n_iter_ >= self.max_iter:
+            # status 1: stopped by max_iter or by an evaluation budget (max_fun).
+            if result.status == 1:
                 warnings.warn(
                     f"L-BFGS did not converge: {result.message}. Increase max_iter "
                     "(or the optimizer's max_fun) or scale the data.",

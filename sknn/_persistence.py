@@ -866,7 +866,7 @@ def _load_zip(zf, max_bytes):
     if reader.used != set(arrays):
         _fail(f"the arrays {sorted(set(arrays) - reader.used)} are not used.")
     if meta["fitted"]:
-        _check_fitted(cls, attrs)
+        _check_fitted(cls, attrs, estimator.optimizer)
         for name, value in attrs.items():
             setattr(estimator, name, value)
     return estimator
@@ -899,7 +899,7 @@ def _check_param_kinds(params):
         )
 
 
-def _check_fitted(cls, attrs):
+def _check_fitted(cls, attrs, optimizer):
     """Check the fitted attributes that prediction and training rely on."""
     required = [
         "coefs_",
@@ -1000,17 +1000,12 @@ def _check_fitted(cls, attrs):
             and value.dtype.kind == "f"
         ):
             _fail(f"{name} must be None or a float array of {flat.size} values.")
-    state = attrs.get("optimizer_state_", {})
-    if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
-        _fail("optimizer_state_ must be a dict with string keys.")
-    for key, value in state.items():
-        if isinstance(value, np.ndarray) and (
-            value.shape != flat.shape or value.dtype.kind != "f"
-        ):
-            _fail(
-                f"optimizer_state_[{key!r}] must be a float array of {flat.size} "
-                "values."
-            )
+    if "optimizer_state_" in attrs:
+        try:
+            optimizer = REGISTRIES["optimizers"].resolve(optimizer, "optimizer")
+            optimizer.check_state(attrs["optimizer_state_"], flat)
+        except (TypeError, ValueError) as exc:
+            _fail(f"optimizer_state_ does not belong to the optimizer: {exc}")
     callbacks = attrs.get("callbacks_", [])
     base = REGISTRIES["callbacks"].base
     if not (

@@ -556,14 +556,20 @@ class _BaseNN(
         ):
             # Seeds the content-keyed validation split and dropout masks.
             self._salt = int(rng.randint(2**62))
-        if (
-            first
-            or not hasattr(self, "optimizer_state_")
-            or not (
-                isinstance(self.optimizer_state_, dict) and self._state_fits(params)
-            )
-        ):
+        if first or not hasattr(self, "optimizer_state_"):
             self.optimizer_state_ = spec.optimizer.init(params)
+        else:
+            try:
+                spec.optimizer.check_state(self.optimizer_state_, params)
+            except ValueError as exc:
+                warnings.warn(
+                    f"optimizer_state_ does not belong to the optimizer "
+                    f"{type(spec.optimizer).__name__} (was it changed since the last "
+                    f"fit?): {exc} Its state is restarted; the weights continue "
+                    "from the fitted ones.",
+                    UserWarning,
+                )
+                self.optimizer_state_ = spec.optimizer.init(params)
         net = _engine.Network(
             layout,
             params,
@@ -613,12 +619,6 @@ class _BaseNN(
                 for cb in self.callbacks_:
                     cb.on_train_end(self)
         return self
-
-    def _state_fits(self, params):
-        arrays = [
-            v for v in self.optimizer_state_.values() if isinstance(v, np.ndarray)
-        ]
-        return all(a.shape == params.shape for a in arrays)
 
     def _initialize(self, layout, spec, dtype, rng):
         params = np.empty(layout.n_params, dtype=dtype)

@@ -26,6 +26,7 @@ import scipy.optimize
 from ._base import Component
 from ._kernels import adam_update
 from ._registry import _make_registry
+from ._validation import _is_int, _is_real
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS"]
 
@@ -56,6 +57,72 @@ class Optimizer(Component):
     def init(self, params):
         """Return the initial state for a parameter vector like ``params``."""
         return {"t": 0}
+
+    def check_state(self, state, params):
+        """Raise ``ValueError`` unless ``state`` could be this optimizer's state.
+
+        The state must be what :meth:`init` creates for ``params``, possibly
+        advanced by :meth:`step`: the same keys, arrays of the same shape and
+        dtype with finite values, and counters that are ints >= 0. The
+        estimator calls this before resuming (``warm_start``, ``partial_fit``)
+        and :func:`sknn.load` calls it on the state read from a file. A state
+        that is not a dict is only checked for the type :meth:`init` returns.
+
+        Parameters
+        ----------
+        state : object
+            The state to check, e.g. an estimator's ``optimizer_state_``.
+        params : ndarray of shape (n_params,)
+            The parameter vector the state would be used with.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sknn.optimizers import SGD, Adam
+        >>> params = np.zeros(3)
+        >>> Adam().check_state(Adam().init(params), params)
+        >>> Adam().check_state(SGD().init(params), params)
+        Traceback (most recent call last):
+        ...
+        ValueError: Adam's state has the keys ['m', 't', 'v']; got ['t', 'velocity'].
+        """
+        fresh = self.init(params)
+        name = type(self).__name__
+        if not isinstance(fresh, dict):
+            if type(state) is not type(fresh):
+                raise ValueError(
+                    f"{name}'s state is a {type(fresh).__name__}; got "
+                    f"{type(state).__name__}."
+                )
+            return
+        if not isinstance(state, dict) or set(state) != set(fresh):
+            got = sorted(map(str, state)) if isinstance(state, dict) else state
+            raise ValueError(f"{name}'s state has the keys {sorted(fresh)}; got {got}.")
+        for key, expected in fresh.items():
+            value = state[key]
+            if isinstance(expected, np.ndarray):
+                ok = (
+                    isinstance(value, np.ndarray)
+                    and value.shape == expected.shape
+                    and value.dtype == expected.dtype
+                    and bool(np.isfinite(value).all())
+                )
+                what = (
+                    f"a finite {expected.dtype} array of shape {expected.shape}"
+                )
+            elif _is_int(expected):
+                ok, what = _is_int(value) and value >= 0, "an int >= 0"
+            elif _is_real(expected):
+                ok, what = _is_real(value) and math.isfinite(value), "a finite float"
+            else:
+                ok, what = type(value) is type(expected), type(expected).__name__
+            if not ok:
+                got = (
+                    f"{value.dtype} array of shape {value.shape}"
+                    if isinstance(value, np.ndarray)
+                    else repr(value)
+                )
+                raise ValueError(f"{name}'s state[{key!r}] must be {what}; got {got}.")
 
     def step(self, params, grad, state, learning_rate):
         """Update ``params`` and ``state`` in place from ``grad``.

@@ -315,38 +315,87 @@ def test_changing_the_optimizer_restarts_its_state_with_a_warning(first, second,
 
 
 @pytest.mark.parametrize(
-    "state, reason",
+    "change, reason",
     [
-        ({"t": 3}, "keys"),
-        ({"t": "abc", "m": None, "v": None}, "t"),
-        ({"t": -5, "m": None, "v": None}, "t"),
-        ({"t": True, "m": None, "v": None}, "t"),
-        ({"t": 3, "m": np.zeros(2), "v": None}, "m"),
-        ({"t": 3, "m": "float32", "v": None}, "m"),
-        ({"t": 3, "m": np.nan, "v": None}, "m"),
-        ({"t": 3, "m": None, "v": [0.0]}, "v"),
+        ({"m": "drop", "v": "drop"}, "keys"),
+        ({"extra": 0}, "keys"),
+        ({"t": "abc"}, "t"),
+        ({"t": -5}, "t"),
+        ({"t": True}, "t"),
+        ({"t": 2.0}, "t"),
+        ({"m": np.zeros(2)}, "m"),
+        ({"m": np.zeros(4, np.float32)}, "m"),
+        ({"m": np.full(4, np.nan)}, "m"),
+        ({"v": [0.0] * 4}, "v"),
     ],
 )
-def test_optimizer_check_state_refuses_state_it_would_not_create(state, reason):
+def test_optimizer_check_state_refuses_state_it_would_not_create(change, reason):
     from sknn.optimizers import Adam
 
     params = np.zeros(4)
-    fresh = Adam().init(params)
-    Adam().check_state(fresh, params)  # its own state passes
-    state = {
-        k: (
-            fresh[k].copy()
-            if v is None
-            else params.astype(v)
-            if v == "float32"
-            else np.full(4, v)
-            if isinstance(v, float)
-            else v
-        )
-        for k, v in state.items()
-    }
+    state = Adam().init(params)
+    Adam().check_state(state, params)  # its own state passes
+    for key, value in change.items():
+        if isinstance(value, str) and value == "drop":
+            del state[key]
+        else:
+            state[key] = value
     with pytest.raises(ValueError, match=reason):
         Adam().check_state(state, params)
+
+
+def _saved_with_state(edit):
+    """An Adam model file whose optimizer_state_ items went through ``edit``."""
+    import io
+    import json
+    import zipfile
+
+    from sknn import save
+
+    X, y = _iris()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = NNClassifier((3,), max_iter=2, random_state=0).fit(X, y)
+    buf = io.BytesIO()
+    save(clf, buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    meta = json.loads(src.read("metadata.json"))
+    node = meta["attributes"]["optimizer_state_"]
+    node["items"] = edit(node["items"])
+    # Arrays no longer referenced leave the file, so that only the state is wrong.
+    kept = json.dumps(node)
+    dropped = {a for a in ("optimizer_state__m", "optimizer_state__v") if a not in kept}
+    for name in dropped:
+        del meta["arrays"][name]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        dst.writestr("metadata.json", json.dumps(meta))
+        for name in src.namelist():
+            if name != "metadata.json" and name[7:-4] not in dropped:
+                dst.writestr(name, src.read(name))
+    return out.getvalue(), X, y
+
+
+@pytest.mark.parametrize(
+    "edit, reason",
+    [
+        (lambda items: items[:1], "keys"),
+        (lambda items: [["t", "abc"], *items[1:]], "'t'"),
+        (lambda items: [["t", -5], *items[1:]], "'t'"),
+    ],
+    ids=["missing keys", "t='abc'", "t=-5"],
+)
+def test_loader_checks_the_optimizer_state_like_fit(edit, reason):
+    import io
+
+    from sknn import load
+
+    data, X, y = _saved_with_state(edit)
+    with pytest.raises(ValueError, match=f"optimizer_state_ .*{reason}"):
+        load(io.BytesIO(data))
+    # The unedited file loads and continues.
+    data, X, y = _saved_with_state(lambda items: items)
+    load(io.BytesIO(data)).partial_fit(X, y)
 
 
 # ----------------------------------------------------------- huge integers

@@ -94,6 +94,13 @@ class _available_if:
         return unbound
 
 
+class _Diverged(Exception):
+    """Training made the loss, the weights or the validation outputs non-finite."""
+
+
+_START = "the weights training started from"
+
+
 def _check_sample_weight(sample_weight, n, dtype, name="sample_weight", x="X"):
     """Sample weights as a 1-D float array of length ``n``, or None."""
     if sample_weight is None:
@@ -796,10 +803,12 @@ class _BaseNN(
         self.n_iter_ = 0
         # Weights at the start of the previous and of this epoch: an epoch's end
         # weights are only vouched for by the next epoch's loss.
-        previous_start, epoch_start = params.copy(), params.copy()
-        stopped = False
+        initial, previous_start, epoch_start = (params.copy() for _ in range(3))
+        epochs_before = epoch = len(self.history_)
+        stopped, diverged = False, None
         try:
             for _ in range(epochs):
+                epoch = len(self.history_) + 1
                 start_time = time.perf_counter()
                 previous_start, epoch_start = epoch_start, previous_start
                 epoch_start[:] = params
@@ -843,13 +852,9 @@ class _BaseNN(
                         break
                 train_loss = total / stop
                 if not (np.isfinite(train_loss) and np.isfinite(params).all()):
-                    self._recover(spec, params, previous_start, train_loss, lr)
-                    stopped = True
-                    break
-                self.n_iter_ += 1
-                self.t_ += stop
+                    raise _Diverged(f"training loss {train_loss}")
                 stopped = self._end_epoch(
-                    net, train_loss, lr, start_time, valid, rule="both"
+                    net, train_loss, lr, start_time, valid, rule="both", n_samples=stop
                 )
                 stopped = tasks.end_epoch() or halt or stopped
                 if stopped and not incremental:
@@ -861,15 +866,27 @@ class _BaseNN(
                 "keeping the weights reached so far.",
                 UserWarning,
             )
-        # The last weights are not vouched for by a later epoch: check them on a
-        # batch and fall back to the epoch-start weights if they blew up.
-        first = slice(0, batch_size)
-        for fallback in (epoch_start, previous_start):
-            if self._finite_on(net, X[first], Y[first]):
-                break
-            self._recover(spec, params, fallback, np.nan, None)
-        self._finish(params, valid is not None)
-        if not incremental and not stopped and self.n_iter_ == self.max_iter:
+        except _Diverged as exc:
+            diverged = str(exc)
+
+        # Weights to end with, best first. An epoch's end weights are only
+        # vouched for by the next epoch's loss: after a divergence, go back to
+        # the start of the previous epoch.
+        def after(k):
+            return _START if k <= epochs_before else f"the weights after epoch {k}"
+
+        candidates = [
+            *([] if diverged else [(params, None), (epoch_start, after(epoch - 1))]),
+            (previous_start, after(epoch - 2)),
+            (initial, _START),
+        ]
+        probes = [X[:batch_size]] + ([] if valid is None else [valid[0]])
+        diverged, restored = self._restore(
+            net, spec, valid, candidates, probes, diverged
+        )
+        if diverged:
+            self._warn_diverged(epoch, diverged, restored, lr)
+        elif not incremental and not stopped and self.n_iter_ == self.max_iter:
             warnings.warn(
                 f"Maximum iterations ({self.max_iter}) reached and the optimization "
                 "hasn't converged yet.",
@@ -893,17 +910,21 @@ class _BaseNN(
         def callback(loss):
             if interrupt:
                 raise KeyboardInterrupt
-            self.n_iter_ += 1
-            self.t_ += X.shape[0]
             stop = self._end_epoch(
-                net, loss, np.nan, clock[0], valid, rule="validation"
+                net,
+                loss,
+                np.nan,
+                clock[0],
+                valid,
+                rule="validation",
+                n_samples=X.shape[0],
             )
             if tasks.end_epoch() or stop:
                 raise StopIteration
             tasks.begin_epoch(0, X, Y, sw, labels, "lbfgs-iter")
             clock[0] = time.perf_counter()
 
-        start = net.params.copy()
+        start, diverged = net.params.copy(), None
         tasks.begin_epoch(0, X, Y, sw, labels, "lbfgs-iter")
         try:
             with warnings.catch_warnings():
@@ -918,8 +939,18 @@ class _BaseNN(
                 UserWarning,
             )
             result = None
-        if not np.isfinite(net.params).all():
-            self._recover(spec, net.params, start, np.nan, None)
+        except _Diverged as exc:
+            diverged, result = str(exc), None
+        candidates = [(net.params, None), (start, _START)]
+        probes = [X[:200]] + ([] if valid is None else [valid[0]])  # as batch "auto"
+        diverged, restored = self._restore(
+            net, spec, valid, candidates, probes, diverged
+        )
+        if diverged:
+            # The iteration that made the last weights: the last one recorded,
+            # unless training stopped inside the next one.
+            epoch = len(self.history_) + (result is None or self.n_iter_ == 0)
+            self._warn_diverged(epoch, diverged, restored, None)
         elif result is not None:
             self.loss_ = float(result.fun)
             # status 1: stopped by max_iter or by an evaluation budget (max_fun).
@@ -929,37 +960,64 @@ class _BaseNN(
                     "(or the optimizer's max_fun) or scale the data.",
                     ConvergenceWarning,
                 )
-        self._finish(net.params, valid is not None)
 
-    @staticmethod
-    def _finite_on(net, X, Y):
-        if not np.isfinite(net.params).all():
-            return False
-        with np.errstate(all="ignore"):
-            raw = _engine.forward(X, net.coefs, net.intercepts, net.activation)
-            return bool(np.isfinite(net.loss.loss(Y, raw)).all())
+    def _restore(self, net, spec, valid, candidates, probes, diverged):
+        """End with usable weights; return ``(divergence or None, their name)``.
 
-    def _recover(self, spec, params, good, loss, lr):
-        """Put back known-good weights, reset the optimizer state, and warn."""
-        params[:] = good
-        self.optimizer_state_ = spec.optimizer.init(params)
-        epoch = len(self.history_) + 1
+        The one rule for what training leaves behind: finite weights whose
+        outputs are finite on ``probes`` (a training batch and the validation
+        set). With a validation set, the best epoch's weights come first, then
+        ``candidates``, each ``(weights, name)``; the current weights have no
+        name, and rejecting them is a divergence. After a divergence the
+        optimizer state restarts. If no candidate is usable, X itself
+        overflows the network and is refused.
+        """
+        if valid is not None and self._best_params is not None:
+            best = (self._best_params, "the weights of the best validation score")
+            candidates = [best, *candidates]
+        for weights, name in candidates:
+            coefs, intercepts = net.layout.unpack(weights)
+            if np.isfinite(weights).all() and all(
+                np.isfinite(
+                    _engine.forward(Xp, coefs, intercepts, net.activation)
+                ).all()
+                for Xp in probes
+            ):
+                break
+            if name is None:
+                diverged = diverged or "the last weights give non-finite outputs"
+        else:
+            raise ValueError(
+                "The network's outputs overflow even with the weights training "
+                f"started from: the values in X are too large for {net.dtype.name}. "
+                "Scale the inputs (e.g. StandardScaler)."
+            )
+        if weights is not net.params:
+            net.params[:] = weights
+        if diverged:
+            self.optimizer_state_ = spec.optimizer.init(net.params)
+        return diverged, name
+
+    def _warn_diverged(self, epoch, what, restored, lr):
         warnings.warn(
-            f"Training diverged at epoch {epoch} (training loss {loss}); stopped and "
-            "restored the weights of the last epoch with a finite loss. Try a "
-            "smaller learning_rate"
+            f"Training diverged at epoch {epoch} ({what}); stopped and restored "
+            f"{restored}. Try a smaller learning_rate"
             + (f" (was {lr:g})" if lr is not None else "")
             + ", scaling the inputs (e.g. StandardScaler), or a larger alpha.",
             UserWarning,
         )
-        if not hasattr(self, "loss_"):
-            self.loss_ = np.nan
 
-    def _end_epoch(self, net, train_loss, lr, start_time, valid, rule):
-        """Record one epoch; return True when training should stop."""
+    def _end_epoch(self, net, train_loss, lr, start_time, valid, rule, n_samples):
+        """Count and record one epoch; return True when training should stop.
+
+        Raises ``_Diverged`` (before counting the epoch) when the validation
+        outputs are not finite.
+        """
         record = {"epoch": len(self.history_) + 1, "train_loss": float(train_loss)}
         if valid is not None:
             record["valid_loss"], record["valid_score"] = self._evaluate(net, *valid)
+        self.n_iter_ += 1
+        self.t_ += n_samples
         record["learning_rate"] = float(lr)
         record["duration"] = time.perf_counter() - start_time
         self.history_.append(record)
@@ -1005,12 +1063,10 @@ class _BaseNN(
             stop = True
         return stop
 
-    def _finish(self, params, had_validation):
-        if had_validation and self._best_params is not None:
-            params[:] = self._best_params
-
     def _evaluate(self, net, X, Y, sw, labels, keys=None):
         raw = _engine.forward(X, net.coefs, net.intercepts, net.activation)
+        if not np.isfinite(raw).all():
+            raise _Diverged("non-finite outputs on the validation set")
         per_sample = net.loss.loss(Y, raw)
         loss = float(np.average(per_sample, weights=sw))
         return loss, float(self._validation_score(raw, Y, sw, labels))

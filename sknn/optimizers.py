@@ -107,9 +107,7 @@ class Optimizer(Component):
                     and value.dtype == expected.dtype
                     and bool(np.isfinite(value).all())
                 )
-                what = (
-                    f"a finite {expected.dtype} array of shape {expected.shape}"
-                )
+                what = f"a finite {expected.dtype} array of shape {expected.shape}"
             elif _is_int(expected):
                 ok, what = _is_int(value) and value >= 0, "an int >= 0"
             elif _is_real(expected):

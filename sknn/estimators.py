@@ -135,6 +135,42 @@ def _check_weight_values(w, name):
     return w
 
 
+def _private_copy(value):
+    """A copy of a fitted attribute that resumed training may change in place.
+
+    Lists of records (``history_``, ``loss_curve_``, ...) only grow, so a
+    shallow copy is enough; everything else (weights, optimizer state, random
+    state, callbacks with their run-time state) is copied deeply.
+    """
+    if isinstance(value, list) and all(isinstance(v, dict | float) for v in value):
+        return list(value)
+    return copy.deepcopy(value)
+
+
+def _float_dtypes(X):
+    """The dtypes ``validate_data`` may give ``X``, float32 first for float32 frames.
+
+    scikit-learn keeps the float32 of pandas frames but turns other data frames
+    (polars) into float64; their common dtype is read from an empty slice.
+    """
+    if isinstance(X, np.ndarray) or not hasattr(X, "columns"):
+        return _DTYPES
+    try:
+        dtype = np.asarray(X.head(0)).dtype
+    except Exception:
+        return _DTYPES
+    return (np.float32, np.float64) if dtype == np.float32 else _DTYPES
+
+
+def _flat_of(state):
+    """The flat vector behind ``state``'s coefs_ and intercepts_, or None."""
+    coefs, intercepts = state.get("coefs_"), state.get("intercepts_")
+    if not (isinstance(coefs, list) and isinstance(intercepts, list) and coefs):
+        return None
+    sizes = [coefs[0].shape[0], *(c.shape[1] for c in coefs)]
+    return _engine.Layout(sizes).flat_of(coefs, intercepts)
+
+
 @contextlib.contextmanager
 def _deferred_interrupt():
     """Turn the first Ctrl-C into a request, honoured after the current batch.
@@ -495,42 +531,30 @@ class _BaseNN(
         )
 
     def _fit(self, X, y, sample_weight, incremental, classes=None, validation=None):
-        """Train; on any exception, leave the estimator exactly as it was."""
-        # Lists (history_, loss_curve_, ...) grow in place and callbacks keep
-        # run-time state: copy them.
-        saved = {
-            k: copy.deepcopy(v)
-            if k == "callbacks_"
-            else list(v)
-            if isinstance(v, list)
-            else v
+        """Train a private copy of the fitted state, then publish it at once.
+
+        Until the call ends, the estimator (as other threads see it) keeps the
+        state it had: unfitted before a first fit (``NotFittedError``), the
+        previous model during a refit. A failed call leaves it exactly as it
+        was. The copy is published by replacing ``__dict__`` in one step.
+        """
+        params = set(self._get_param_names())
+        resume = incremental or self.warm_start
+        work = object.__new__(type(self))
+        work.__dict__.update(
+            (k, v if k in params or not resume else _private_copy(v))
             for k, v in self.__dict__.items()
-        }
-        # Resumed training updates the weights and optimizer state in place.
-        arrays = [
-            a
-            for a in [
-                *getattr(self, "coefs_", []),
-                *getattr(self, "intercepts_", []),
-                *getattr(self, "optimizer_state_", {}).values(),
-            ]
-            if isinstance(a, np.ndarray)
-        ]
-        backups = [a.copy() for a in arrays] if incremental or self.warm_start else []
-        state = dict(getattr(self, "optimizer_state_", {}))
-        try:
-            return self._fit_unsafe(
-                X, y, sample_weight, incremental, classes, validation
-            )
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            for array, backup in zip(arrays, backups):
-                array[...] = backup
-            if "optimizer_state_" in saved:
-                saved["optimizer_state_"].clear()
-                saved["optimizer_state_"].update(state)
-            raise
+        )
+        work._fit_unsafe(X, y, sample_weight, incremental, classes, validation)
+        # Resumed training updates the arrays the user holds (coefs_ are live):
+        # the new weights are copied into them, in one copy of the flat vector.
+        held, new = _flat_of(self.__dict__), _flat_of(work.__dict__)
+        if resume and held is not None and new is not None:
+            if held.shape == new.shape and held.dtype == new.dtype:
+                held[:] = new
+                work.coefs_, work.intercepts_ = self.coefs_, self.intercepts_
+        self.__dict__ = work.__dict__
+        return self
 
     @_sklearn_callbacks.with_callbacks
     def _fit_unsafe(self, X, y, sample_weight, incremental, classes, validation):
@@ -1089,21 +1113,25 @@ class _BaseNN(
         # validate_data would return X unchanged and raise or warn about nothing
         # (unfitted, wrong width, NaN/inf, feature names, other dtypes, lists,
         # sparse and large inputs all take the full path below).
+        # One read of __dict__: a fit in another thread publishes a new one.
+        state = self.__dict__
         if not (
             type(X) is np.ndarray
             and X.ndim == 2
             and 0 < X.shape[0] <= _FAST_ROWS
             and X.dtype in _FAST_DTYPES
-            and X.shape[1] == getattr(self, "n_features_in_", None)
-            and hasattr(self, "coefs_")
-            and not hasattr(self, "feature_names_in_")
+            and X.shape[1] == state.get("n_features_in_")
+            and "coefs_" in state
+            and "feature_names_in_" not in state
             and np.isfinite(X).all()
         ):
             check_is_fitted(self)
             X = validate_data(
-                self, X, reset=False, accept_sparse=_SPARSE, dtype=_DTYPES
+                self, X, reset=False, accept_sparse=_SPARSE, dtype=_float_dtypes(X)
             )
-        return _engine.forward(X, self.coefs_, self.intercepts_, self._activation)
+        return _engine.forward(
+            X, state["coefs_"], state["intercepts_"], state["_activation"]
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1352,7 +1380,7 @@ class NNClassifier(ClassifierMixin, _BaseNN):
             y,
             accept_sparse=_SPARSE,
             multi_output=True,
-            dtype=_DTYPES,
+            dtype=_float_dtypes(X),
             reset=first,
         )
         if y.ndim == 2 and y.shape[1] == 1:
@@ -1661,7 +1689,7 @@ class NNRegressor(RegressorMixin, _BaseNN):
             accept_sparse=_SPARSE,
             multi_output=True,
             y_numeric=True,
-            dtype=_DTYPES,
+            dtype=_float_dtypes(X),
             reset=first,
         )
         if y.ndim == 2 and y.shape[1] == 1:

@@ -419,40 +419,44 @@ def test_component_integers_beyond_64_bits_get_their_message():
 
 
 # ------------------------------------------------------- threads and fit state
-class _Pause(Callback):
-    """Holds the fit at the end of epoch 2 until the test has looked."""
+_PAUSE = {}
 
-    def __init__(self, reached=None, resume=None):
-        self.reached = reached
-        self.resume = resume
+
+class _Pause(Callback):
+    """Holds the fit after its second epoch until the test thread has looked."""
+
+    def on_train_begin(self, estimator, X, y):
+        self.epochs_ = 0
 
     def on_epoch_end(self, estimator, epoch, logs):
-        if epoch == 2 and self.reached is not None:
-            self.reached.set()
-            assert self.resume.wait(60)
-
-    def __deepcopy__(self, memo):
-        return self  # the events are shared with the test thread
-
-    def get_params(self, deep=True):
-        return {"reached": self.reached, "resume": self.resume}
+        self.epochs_ += 1
+        if self.epochs_ == 2:
+            _PAUSE["reached"].set()
+            assert _PAUSE["resume"].wait(60)
 
 
-@pytest.mark.parametrize("refit", [False, True])
+@pytest.mark.parametrize("how", ["first fit", "refit", "warm_start"])
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_predict_during_fit_in_another_thread_sees_a_whole_state(refit):
+def test_predict_during_fit_in_another_thread_sees_a_whole_state(how):
     import threading
 
-    from sklearn.base import clone
     from sklearn.exceptions import NotFittedError
 
     X, y = _iris()
     reached, resume = threading.Event(), threading.Event()
-    clf = NNClassifier((5,), max_iter=4, random_state=0)
-    if refit:
-        clf.fit(X, y)
-        before = clf.predict_proba(X)
-    clf.set_params(callbacks=[_Pause(reached, resume)], random_state=1)
+    _PAUSE.update(reached=reached, resume=resume)
+
+    def run(clf, callbacks):
+        """The fits of ``how``; the last one (with ``callbacks``) is returned."""
+        if how != "first fit":
+            clf.fit(X, y)
+        return clf.set_params(
+            callbacks=callbacks, random_state=1, warm_start=how == "warm_start"
+        )
+
+    expected = run(NNClassifier((5,), max_iter=4, random_state=0), None).fit(X, y)
+    clf = run(NNClassifier((5,), max_iter=4, random_state=0), [_Pause()])
+    before = None if how == "first fit" else clf.predict_proba(X)
     errors = []
 
     def fit():
@@ -464,21 +468,23 @@ def test_predict_during_fit_in_another_thread_sees_a_whole_state(refit):
     worker = threading.Thread(target=fit)
     worker.start()
     try:
-        assert reached.wait(60)
-        if refit:
-            np.testing.assert_array_equal(clf.predict_proba(X), before)
-            assert clf.n_iter_ == 4 and len(clf.history_) == 4
-        else:
+        while worker.is_alive() and not reached.wait(0.05):
+            pass
+        assert reached.is_set()
+        if before is None:
             for method in (clf.predict, clf.predict_proba, lambda X: clf.score(X, y)):
                 with pytest.raises(NotFittedError):
                     method(X)
             assert not [k for k in vars(clf) if k.endswith("_")]
+        else:
+            np.testing.assert_array_equal(clf.predict_proba(X), before)
+            assert len(clf.history_) == 4
     finally:
         resume.set()
         worker.join()
     assert errors == []
-    expected = clone(clf).set_params(callbacks=None).fit(X, y)
     np.testing.assert_array_equal(clf.predict_proba(X), expected.predict_proba(X))
+    assert len(clf.history_) == len(expected.history_)
 
 
 # -------------------------------------------------------------- polars input

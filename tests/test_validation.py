@@ -383,6 +383,18 @@ BAD_INPUTS = [
         "class_weight names classes [9]",
     ),
     (
+        "all-zero class_weight",
+        lambda: NNClassifier(class_weight={0: 0, 1: 0, 2: 0}).fit(X, y_clf),
+        ValueError,
+        "class_weight must have at least one positive value",
+    ),
+    (
+        "negative class_weight",
+        lambda: NNClassifier(class_weight={0: -1}).fit(X, y_clf),
+        ValueError,
+        "class_weight must be non-negative",
+    ),
+    (
         "validation split too small",
         lambda: NNClassifier(early_stopping=True).fit(X[:2], [0, 1]),
         ValueError,

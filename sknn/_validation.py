@@ -44,8 +44,8 @@ def check_number(
 ):
     """Check that ``value`` is a finite number (int if ``integer``) in a range.
 
-    Integers must fit in 64 bits (NumPy, scipy and the saved format all
-    store them as int64).
+    Integers must also fit in 64 bits: NumPy and scipy take them as C
+    integers.
     """
     if allow_none and value is None:
         return value

@@ -163,12 +163,16 @@ def _float_dtypes(X):
 
 
 def _flat_of(state):
-    """The flat vector behind ``state``'s coefs_ and intercepts_, or None."""
+    """``(layout, flat vector)`` behind ``state``'s coefs_ and intercepts_.
+
+    ``(None, None)`` when they are not the views of one flat vector.
+    """
     coefs, intercepts = state.get("coefs_"), state.get("intercepts_")
     if not (isinstance(coefs, list) and isinstance(intercepts, list) and coefs):
-        return None
-    sizes = [coefs[0].shape[0], *(c.shape[1] for c in coefs)]
-    return _engine.Layout(sizes).flat_of(coefs, intercepts)
+        return None, None
+    layout = _engine.Layout([coefs[0].shape[0], *(c.shape[1] for c in coefs)])
+    flat = layout.flat_of(coefs, intercepts)
+    return (None, None) if flat is None else (layout, flat)
 
 
 @contextlib.contextmanager
@@ -538,19 +542,24 @@ class _BaseNN(
         previous model during a refit. A failed call leaves it exactly as it
         was. The copy is published by replacing ``__dict__`` in one step.
         """
-        params = set(self._get_param_names())
+        keep = set(self._get_param_names())
         resume = incremental or self.warm_start
+        layout, held = _flat_of(self.__dict__) if resume else (None, None)
+        if held is not None:
+            keep |= {"coefs_", "intercepts_"}  # copied below as one flat vector
         work = object.__new__(type(self))
         work.__dict__.update(
-            (k, v if k in params or not resume else _private_copy(v))
+            (k, v if k in keep or not resume else _private_copy(v))
             for k, v in self.__dict__.items()
         )
+        if held is not None:
+            work.coefs_, work.intercepts_ = layout.unpack(held.copy())
         work._fit_unsafe(X, y, sample_weight, incremental, classes, validation)
         # Resumed training updates the arrays the user holds (coefs_ are live):
         # the new weights are copied into them, in one copy of the flat vector.
-        held, new = _flat_of(self.__dict__), _flat_of(work.__dict__)
-        if resume and held is not None and new is not None:
-            if held.shape == new.shape and held.dtype == new.dtype:
+        new = _flat_of(work.__dict__)[1]
+        if new is not None and held is not None and new.shape == held.shape:
+            if new.dtype == held.dtype:
                 held[:] = new
                 work.coefs_, work.intercepts_ = self.coefs_, self.intercepts_
         self.__dict__ = work.__dict__
@@ -622,7 +631,7 @@ class _BaseNN(
         tasks = _sklearn_callbacks.fit_tasks(self, X, Y, sw, labels, n_tasks)
         try:
             # Non-finite values are detected and reported by the loop itself
-            # (see _recover); NumPy's overflow warnings would only be noise.
+            # (see _restore); NumPy's overflow warnings would only be noise.
             with (
                 _deferred_interrupt() as interrupt,
                 np.errstate(over="ignore", invalid="ignore", divide="ignore"),

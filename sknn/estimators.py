@@ -1001,8 +1001,9 @@ class _BaseNN(
         outputs are finite on ``probes`` (a training batch and the validation
         set). With a validation set, the best epoch's weights come first, then
         ``candidates``, each ``(weights, name)``; the current weights have no
-        name, and rejecting them is a divergence. After a divergence the
-        optimizer state restarts. If no candidate is usable, X itself
+        name, and rejecting them is a divergence. After a divergence, or when
+        the optimizer state fails its own check (not finite), the optimizer
+        state restarts. If no candidate is usable, X itself
         overflows the network and is refused.
         """
         if valid is not None and self._best_params is not None:
@@ -1027,7 +1028,12 @@ class _BaseNN(
             )
         if weights is not net.params:
             net.params[:] = weights
-        if diverged:
+        try:  # e.g. Adagrad's sum of squares can overflow while weights do not
+            spec.optimizer.check_state(self.optimizer_state_, net.params)
+            state_ok = True
+        except ValueError:
+            state_ok = False
+        if diverged or not state_ok:
             self.optimizer_state_ = spec.optimizer.init(net.params)
         return diverged, name
 

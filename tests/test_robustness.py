@@ -507,3 +507,23 @@ def test_polars_float32_trains_in_float32_with_feature_names():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         assert NNRegressor((5,), max_iter=2).fit(df64, y).coefs_[0].dtype == np.float64
+
+
+def test_overflowing_optimizer_state_is_restarted_so_the_model_saves():
+    # Found by the fuzz tests: Adagrad's float32 sum of squares overflows while
+    # the weights stay finite; the file then failed the loader's state check.
+    import io
+
+    from sknn import load, save
+
+    X = np.array([[-4.1675783e29], [-5.6266827e28]], dtype=np.float32)
+    clf = NNClassifier(
+        (), activation="elu", optimizer="adagrad", max_iter=1, shuffle=False
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.set_params(random_state=0).fit(X, [3, -1])
+    clf._check_params().optimizer.check_state(clf.optimizer_state_, clf.coefs_[0].base)
+    buf = io.BytesIO()
+    save(clf, buf)
+    load(io.BytesIO(buf.getvalue())).predict(X)

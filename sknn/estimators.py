@@ -913,7 +913,7 @@ class _BaseNN(
             (previous_start, after(epoch - 2)),
             (initial, _START),
         ]
-        probes = [X[:batch_size]] + ([] if valid is None else [valid[0]])
+        probes = [X] + ([] if valid is None else [valid[0]])
         diverged, restored = self._restore(
             net, spec, valid, candidates, probes, diverged
         )
@@ -975,7 +975,7 @@ class _BaseNN(
         except _Diverged as exc:
             diverged, result = str(exc), None
         candidates = [(net.params, None), (start, _START)]
-        probes = [X[:200]] + ([] if valid is None else [valid[0]])  # as batch "auto"
+        probes = [X] + ([] if valid is None else [valid[0]])
         diverged, restored = self._restore(
             net, spec, valid, candidates, probes, diverged
         )
@@ -998,7 +998,7 @@ class _BaseNN(
         """End with usable weights; return ``(divergence or None, their name)``.
 
         The one rule for what training leaves behind: finite weights whose
-        outputs are finite on ``probes`` (a training batch and the validation
+        outputs are finite on ``probes`` (the training data and the validation
         set). With a validation set, the best epoch's weights come first, then
         ``candidates``, each ``(weights, name)``; the current weights have no
         name, and rejecting them is a divergence. After a divergence, or when

@@ -60,9 +60,7 @@ _SKOPS_SCHEMA = "schema.json"
 _MAX_METADATA_BYTES = 64 * 2**20
 # Upper bound of the memory one JSON value takes once parsed and decoded
 # (measured by tests/test_persistence.py::test_loader_peak_memory_is_bounded).
-_JSON_VALUE_BYTES = 160
-# skops builds a node object per JSON object on top of the parsed JSON.
-_SKOPS_JSON_FACTOR = 4
+_JSON_VALUE_BYTES = 128
 _MAX_NPY_HEADER = 10_000
 _MAX_DEPTH = 100
 _ARRAY_DTYPES = "biufc"  # bool, int, uint, float, complex; never object
@@ -676,8 +674,9 @@ def _decode_labels(node, where, budget):
         bad_bool = isinstance(v, bool) and bool not in allowed
         if bad_bool or not isinstance(v, allowed):
             _fail(f"{where}: label {v!r} does not fit the dtype {dtype!r}.")
+    # The array, and the copies LabelBinarizer.fit makes of it.
     itemsize = np.dtype(object).itemsize if dt.kind == "O" else dt.itemsize
-    budget.charge(len(values) * itemsize, where)
+    budget.charge(2 * len(values) * itemsize, where)
     try:
         if dt.kind == "O":
             array = np.empty(len(values), dtype=object)
@@ -818,7 +817,7 @@ def _json_cost(data):
     return 9 * len(data) + _JSON_VALUE_BYTES * values
 
 
-def _read_json(zf, name, budget, cost_factor=1):
+def _read_json(zf, name, budget):
     """Read and parse a JSON member, charging its memory first."""
     info = zf.getinfo(name)
     if info.file_size > _MAX_METADATA_BYTES:
@@ -831,7 +830,7 @@ def _read_json(zf, name, budget, cost_factor=1):
         data = zf.read(info)
     except _ZIP_ERRORS as exc:
         _fail(f"{name} cannot be read: {exc}")
-    budget.charge(cost_factor * _json_cost(data), f"the JSON in {name}")
+    budget.charge(_json_cost(data), f"the JSON in {name}")
     return data
 
 
@@ -1331,7 +1330,7 @@ def _load_skops(fh, zf, budget):
         budget.charge(2 * info.file_size, f"the member {info.filename!r}")
         if info.filename.endswith(".npy"):
             _npy_header(zf, info)
-    _read_json(zf, _SKOPS_SCHEMA, budget, cost_factor=_SKOPS_JSON_FACTOR)
+    _read_json(zf, _SKOPS_SCHEMA, budget)
     fh.seek(0)
     try:
         obj = sio.load(fh, trusted=_trusted_types())

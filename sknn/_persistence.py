@@ -1305,7 +1305,7 @@ def _sknn_estimators(obj):
 
 def _save_skops(estimator, path):
     sio = _skops()
-    data = sio.dumps(estimator, compression=zipfile.ZIP_DEFLATED)
+    data = sio.dumps(estimator)
     untrusted = sorted(set(sio.get_untrusted_types(data=data)) - set(_trusted_types()))
     if untrusted:
         raise ValueError(

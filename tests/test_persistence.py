@@ -1,5 +1,6 @@
 """Saving and loading estimators: sknn's zip format and skops."""
 
+import functools
 import io
 import json
 import pickle
@@ -564,6 +565,7 @@ def _junk(value):
     return _set(["attributes", "junk_"], value)
 
 
+@functools.cache
 def _strings_file():
     X, y = _data("strings")
     clf = NNClassifier(hidden_layer_sizes=(3,), max_iter=1, random_state=0)
@@ -573,11 +575,12 @@ def _strings_file():
 
 
 def _wide_labels(meta):
-    # 3 labels of 4 MB each once allocated; 'dtype' is all the file says.
-    meta["attributes"]["classes_"]["dtype"] = "<U1000000"
-    meta["attributes"]["_label_binarizer"]["classes"]["dtype"] = "<U1000000"
+    # 3 labels of 1 MB each once allocated; 'dtype' is all the file says.
+    meta["attributes"]["classes_"]["dtype"] = "<U250000"
+    meta["attributes"]["_label_binarizer"]["classes"]["dtype"] = "<U250000"
 
 
+@functools.cache
 def _big_weights_file(n_hidden=400, n_features=1000):
     X = np.random.RandomState(0).normal(size=(20, n_features))
     clf = NNClassifier(hidden_layer_sizes=(n_hidden,), max_iter=1, random_state=0)
@@ -600,7 +603,7 @@ MEMORY_CASES = {
     "floats": lambda d: _with_meta(d, _junk([1.5] * 8000)),
     "short strings": lambda d: _with_meta(d, _junk([str(i) for i in range(8000)])),
     "astral strings": lambda d: _with_meta(d, _junk(["\U0001f600" + "a" * 999] * 200)),
-    "labels of dtype <U1000000": lambda d: _with_meta(_strings_file(), _wide_labels),
+    "labels of dtype <U250000": lambda d: _with_meta(_strings_file(), _wide_labels),
     "large weights": lambda d: _big_weights_file(),
 }
 
@@ -671,7 +674,7 @@ def test_max_bytes_refuses_what_would_take_more(case):
 
 
 def test_inconsistent_file_is_refused_before_its_arrays_are_read():
-    # 12.8 MB of weights, deflated to a few KB, in a file whose
+    # About 10 MB of arrays, deflated to a few KB, in a file whose
     # n_features_in_ contradicts them: refused without reading them.
     data = _with_meta(_big_weights_file(), _set(["attributes", "n_features_in_"], 7))
     result, peak = _load_peak(data, max_bytes=None)

@@ -1128,7 +1128,7 @@ def _check_fitted(cls, attrs, pack):
         if _int(attrs[name], name) != expected:
             _fail(f"{name}={attrs[name]} does not match the weights ({expected}).")
     layout = Layout(sizes)
-    if pack:
+    if pack and layout.flat_of(coefs, intercepts) is None:
         flat = layout.pack(coefs, intercepts, dtype)
         attrs["coefs_"], attrs["intercepts_"] = layout.unpack(flat)
 
@@ -1326,9 +1326,11 @@ def _load_skops(fh, zf, budget):
             _fail(f"the member {info.filename!r} is encrypted.")
         if info.filename == _SKOPS_SCHEMA:
             continue
-        # skops holds each member's bytes and what it builds from them.
-        budget.charge(2 * info.file_size, f"the member {info.filename!r}")
-        if info.filename.endswith(".npy"):
+        # skops holds each member's bytes and what it builds from them, and
+        # weights are packed into a flat vector once more.
+        npy = info.filename.endswith(".npy")
+        budget.charge((3 if npy else 2) * info.file_size, repr(info.filename))
+        if npy:
             _npy_header(zf, info)
     _read_json(zf, _SKOPS_SCHEMA, budget)
     fh.seek(0)

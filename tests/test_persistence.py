@@ -989,7 +989,28 @@ def _skops_members(data, replace):
     return out.getvalue()
 
 
-def test_pipeline_loader_bounds_memory_by_max_bytes():
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_pipeline_loader_peak_memory_is_bounded_by_max_bytes(optimizer, monkeypatch):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = np.random.RandomState(0).normal(size=(20, 500))
+    clf = NNClassifier(
+        hidden_layer_sizes=(400,), optimizer=optimizer, max_iter=1, random_state=0
+    )
+    data = _saved(make_pipeline(StandardScaler(), clf).fit(X, np.arange(20) % 2))
+    needed = _needed_bytes(data, monkeypatch)
+    result, peak = _load_peak(data, max_bytes=needed)
+    assert not isinstance(result, ValueError), result
+    print(
+        f"pipeline, {optimizer}: charged {needed}, peak {peak} ({peak / needed:.2f}x)"
+    )
+    assert peak <= PEAK_FACTOR * needed + PEAK_ALLOWANCE
+    result, peak = _load_peak(data, max_bytes=needed - 1)
+    assert isinstance(result, ValueError) and "max_bytes" in str(result)
+
+
+def test_pipeline_loader_refuses_what_max_bytes_does_not_allow():
     pipe, _ = _pipeline()
     data = _saved(pipe)
     assert isinstance(load(io.BytesIO(data), max_bytes=2 * 10**6), type(pipe))

@@ -673,6 +673,24 @@ def test_max_bytes_refuses_what_would_take_more(case):
     assert peak <= PEAK_FACTOR * max_bytes + PEAK_ALLOWANCE
 
 
+def test_labels_of_a_2_gib_str_dtype_are_refused_before_allocation():
+    # The file is a few KB; each label of this dtype would take 2 GiB.
+    data = _with_meta(
+        _strings_file(),
+        lambda meta: [
+            node.update(dtype="<U536870911")
+            for node in (
+                meta["attributes"]["classes_"],
+                meta["attributes"]["_label_binarizer"]["classes"],
+            )
+        ],
+    )
+    for max_bytes in (100_000, 2**31):  # the default refuses it too
+        result, peak = _load_peak(data, max_bytes=max_bytes)
+        assert isinstance(result, ValueError) and "max_bytes" in str(result)
+        assert peak < 10**6
+
+
 def test_inconsistent_file_is_refused_before_its_arrays_are_read():
     # About 10 MB of arrays, deflated to a few KB, in a file whose
     # n_features_in_ contradicts them: refused without reading them.

@@ -24,22 +24,27 @@ Examples
 True
 """
 
+import contextlib
 import io
 import json
 import math
 import numbers
 import os
 import re
+import secrets
+import stat
 import zipfile
 import zlib
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.preprocessing import LabelBinarizer
 
 from ._base import Component
 from ._engine import Layout
 from ._registry import REGISTRIES
-from .estimators import NNClassifier, NNRegressor
+from ._validation import check_number, check_params
+from .estimators import NNClassifier, NNRegressor, _n_outputs
 
 __all__ = ["save", "load", "skops_trusted_types", "FORMAT_NAME", "FORMAT_VERSION"]
 
@@ -51,7 +56,11 @@ _METADATA = "metadata.json"
 _ARRAY_MEMBER = re.compile(r"arrays/([A-Za-z0-9_]{1,200})\.npy\Z")
 _ARRAY_NAME = re.compile(r"[A-Za-z0-9_]{1,200}\Z")
 _ATTR_NAME = re.compile(r"_?[A-Za-z][A-Za-z0-9_]{0,200}\Z")
+_SKOPS_SCHEMA = "schema.json"
 _MAX_METADATA_BYTES = 64 * 2**20
+# Upper bound of the memory one JSON value takes once parsed and decoded
+# (measured by tests/test_persistence.py::test_loader_peak_memory_is_bounded).
+_JSON_VALUE_BYTES = 128
 _MAX_NPY_HEADER = 10_000
 _MAX_DEPTH = 100
 _ARRAY_DTYPES = "biufc"  # bool, int, uint, float, complex; never object
@@ -105,6 +114,50 @@ def _registered_name(registry, cls, where):
     return names[0]
 
 
+def _utf8(text, where):
+    """``text``, if UTF-8 can encode it (a lone surrogate cannot)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"Cannot save {where}: the string {text!r} is not valid Unicode "
+            f"({exc.reason} at position {exc.start}), so it cannot be written "
+            "as UTF-8."
+        ) from None
+    return text
+
+
+@contextlib.contextmanager
+def _atomic_output(path):
+    """A binary file to write into; ``path`` is only changed if all goes well.
+
+    A path gets a temporary file in the same folder that replaces it at the
+    end; a file object gets everything in one ``write`` at the end. On error
+    the old file (or the file object) is left as it was.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        buffer = io.BytesIO()
+        yield buffer
+        path.write(buffer.getbuffer())
+        return
+    target = os.path.realpath(path)  # replace a symlink's target, not the link
+    folder, name = os.path.split(target)
+    tmp = os.path.join(folder, f".{name}.{secrets.token_hex(8)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    try:
+        with os.fdopen(os.open(tmp, flags, 0o666), "wb") as fh:
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 class _Writer:
     """Encodes Python values as typed JSON; arrays go to ``arrays/*.npy``."""
 
@@ -123,7 +176,7 @@ class _Writer:
         if value is None or isinstance(value, (bool, np.bool_)):
             return None if value is None else bool(value)
         if isinstance(value, str):
-            return str(value)
+            return _utf8(str(value), where)
         if isinstance(value, numbers.Integral):
             return int(value)
         if isinstance(value, numbers.Real):
@@ -205,8 +258,10 @@ class _Writer:
             )
         values = []
         for item in array.tolist():
-            if isinstance(item, (bool, np.bool_, str)):
-                values.append(item if isinstance(item, str) else bool(item))
+            if isinstance(item, str):
+                values.append(_utf8(item, where))
+            elif isinstance(item, (bool, np.bool_)):
+                values.append(bool(item))
             elif isinstance(item, numbers.Integral):
                 values.append(int(item))
             elif isinstance(item, numbers.Real) and math.isfinite(item):
@@ -241,11 +296,17 @@ class _Writer:
 
 
 def save(estimator, path):
-    """Save an estimator in the sknn model format (a zip of JSON and ``.npy``).
+    """Save an estimator or a pipeline holding sknn estimators.
+
+    An :class:`NNClassifier` or :class:`NNRegressor` is written in the sknn
+    model format (a zip of JSON and ``.npy``); a scikit-learn pipeline or
+    other composite estimator holding one is written with ``skops.io``
+    (install the ``skops`` extra). The file is written atomically: if saving
+    fails, an existing file at ``path`` is left as it was.
 
     Parameters
     ----------
-    estimator : NNClassifier or NNRegressor
+    estimator : NNClassifier, NNRegressor or scikit-learn estimator
         The estimator, fitted or not. Its component parameters must be
         registered components (built-in or registered with
         ``sknn.register_*``).
@@ -255,10 +316,15 @@ def save(estimator, path):
     Raises
     ------
     TypeError
-        If ``estimator`` is not an :class:`NNClassifier` or :class:`NNRegressor`.
+        If ``estimator`` is neither an sknn estimator nor a scikit-learn
+        estimator holding one.
     ValueError
         If it holds something the format cannot represent, such as an
-        unregistered component class or a callable.
+        unregistered component class, a callable or a string that is not
+        valid Unicode; the message names the parameter or attribute. For a
+        pipeline: if it holds types that :func:`load` does not trust.
+    ImportError
+        If a pipeline is saved and skops is not installed.
 
     See Also
     --------
@@ -266,8 +332,11 @@ def save(estimator, path):
     """
     cls = type(estimator)
     if cls not in _ESTIMATORS.values():
+        if isinstance(estimator, BaseEstimator) and any(_sknn_estimators(estimator)):
+            return _save_skops(estimator, path)
         raise TypeError(
-            "save writes NNClassifier and NNRegressor estimators only; got "
+            "save writes NNClassifier and NNRegressor estimators, and scikit-learn "
+            "pipelines or other estimators holding them; got "
             f"{cls.__module__}.{cls.__qualname__}."
         )
     from . import __version__
@@ -323,24 +392,27 @@ def save(estimator, path):
         info.compress_type = zipfile.ZIP_DEFLATED
         return info
 
-    own = isinstance(path, (str, os.PathLike))
-    fh = open(path, "wb") if own else path
-    try:
-        with zipfile.ZipFile(fh, "w") as zf:
-            zf.writestr(member(_METADATA), text.encode("utf-8"))
-            for name, array in writer.arrays.items():
-                buf = io.BytesIO()
-                np.save(buf, array, allow_pickle=False)
-                zf.writestr(member(f"arrays/{name}.npy"), buf.getvalue())
-    finally:
-        if own:
-            fh.close()
+    with _atomic_output(path) as fh, zipfile.ZipFile(fh, "w") as zf:
+        zf.writestr(member(_METADATA), text.encode("utf-8"))
+        for name, array in writer.arrays.items():
+            buf = io.BytesIO()
+            np.save(buf, array, allow_pickle=False)
+            zf.writestr(member(f"arrays/{name}.npy"), buf.getvalue())
 
 
 # --------------------------------------------------------------------- reading
 def _strict_json(data):
     def no_constants(name):
         raise ValueError(f"metadata.json contains the non-standard constant {name}")
+
+    def finite_float(text):
+        value = float(text)
+        if not math.isfinite(value):
+            raise ValueError(
+                f"metadata.json holds the number {text}, which overflows a float "
+                "(non-finite floats are written as float nodes)"
+            )
+        return value
 
     def no_duplicates(pairs):
         out = {}
@@ -353,7 +425,10 @@ def _strict_json(data):
     try:
         text = data.decode("utf-8")
         return json.loads(
-            text, parse_constant=no_constants, object_pairs_hook=no_duplicates
+            text,
+            parse_constant=no_constants,
+            parse_float=finite_float,
+            object_pairs_hook=no_duplicates,
         )
     except RecursionError:
         _fail("metadata.json is nested too deeply.")
@@ -395,10 +470,11 @@ def _float(value, where, none=False):
 class _Reader:
     """Decodes typed JSON; every array must be used exactly once."""
 
-    def __init__(self, arrays, params=None):
+    def __init__(self, arrays, budget):
         self.arrays = arrays
+        self.budget = budget
         self.used = set()
-        self.params = params
+        self.params = None
 
     def array(self, name, where):
         if not isinstance(name, str) or name not in self.arrays:
@@ -548,7 +624,7 @@ class _Reader:
 
     def _labels(self, node, where, depth, state):
         _keys(node, where, ("type", "dtype", "values"))
-        return _decode_labels(node, where)
+        return _decode_labels(node, where, self.budget)
 
     def _label_binarizer(self, node, where, depth, state):
         _keys(node, where, ("type", "y_type", "classes", "neg_label", "pos_label"))
@@ -574,13 +650,13 @@ class _Reader:
     }
 
 
-def _decode_labels(node, where):
+def _decode_labels(node, where, budget):
     values, dtype = node["values"], node["dtype"]
     if not isinstance(values, list) or not isinstance(dtype, str):
         _fail(f"{where}: labels need a dtype string and a list of values.")
     try:
         dt = np.dtype(dtype)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         _fail(f"{where}: {dtype!r} is not a NumPy dtype.")
     if dt.kind not in _LABEL_DTYPES or dt.fields is not None or dt.subdtype is not None:
         _fail(
@@ -599,6 +675,9 @@ def _decode_labels(node, where):
         bad_bool = isinstance(v, bool) and bool not in allowed
         if bad_bool or not isinstance(v, allowed):
             _fail(f"{where}: label {v!r} does not fit the dtype {dtype!r}.")
+    # The array, and the copies LabelBinarizer.fit makes of it.
+    itemsize = np.dtype(object).itemsize if dt.kind == "O" else dt.itemsize
+    budget.charge(2 * len(values) * itemsize, where)
     try:
         if dt.kind == "O":
             array = np.empty(len(values), dtype=object)
@@ -618,7 +697,7 @@ def _label_binarizer(y_type, classes, where):
         k = len(classes)
         if k < 2 or not np.array_equal(classes, np.arange(k)):
             _fail(f"{where}: multilabel classes must be 0, ..., k - 1 with k >= 2.")
-        lb = LabelBinarizer().fit(np.eye(k, dtype=int))
+        lb = LabelBinarizer().fit(np.array([[0] * k, [1] * k]))
     elif y_type in ("binary", "multiclass"):
         if len(classes) < 2 or len(np.unique(classes)) != len(classes):
             _fail(f"{where}: {y_type} needs at least 2 distinct classes.")
@@ -634,50 +713,50 @@ def _label_binarizer(y_type, classes, where):
     return lb
 
 
-def _read_array(zf, info, decl, name):
-    """Read one ``.npy`` member after checking its header against ``decl``."""
+def _npy_header(zf, info):
+    """Shape, dtype and data offset of a ``.npy`` member, from its header only."""
+    readers = {
+        (1, 0): np.lib.format.read_array_header_1_0,
+        (2, 0): np.lib.format.read_array_header_2_0,
+    }
     try:
-        data = zf.read(info)
-    except _ZIP_ERRORS as exc:
-        _fail(f"the member {info.filename!r} cannot be read: {exc}")
-    buf = io.BytesIO(data)
-    try:
-        version = np.lib.format.read_magic(buf)
-        if version == (1, 0):
-            header = np.lib.format.read_array_header_1_0(
-                buf, max_header_size=_MAX_NPY_HEADER
-            )
-        elif version == (2, 0):
-            header = np.lib.format.read_array_header_2_0(
-                buf, max_header_size=_MAX_NPY_HEADER
-            )
-        else:
-            raise ValueError(f"unsupported .npy version {version}")
-    except (ValueError, SyntaxError, TypeError, OverflowError) as exc:
+        with zf.open(info) as fh:
+            version = np.lib.format.read_magic(fh)
+            if version not in readers:
+                raise ValueError(f"unsupported .npy version {version}")
+            shape, _, dtype = readers[version](fh, max_header_size=_MAX_NPY_HEADER)
+            offset = fh.tell()
+    except (*_ZIP_ERRORS, SyntaxError, TypeError) as exc:
         _fail(f"the member {info.filename!r} is not a valid .npy file: {exc}")
-    shape, _, dtype = header
-    if dtype != decl["dtype"] or tuple(shape) != decl["shape"]:
+    nbytes = math.prod(shape) * dtype.itemsize
+    if info.file_size != offset + nbytes:
         _fail(
-            f"the array {name!r} has dtype {dtype} and shape {tuple(shape)} but "
-            f"metadata.json declares {decl['dtype']} and {decl['shape']}."
+            f"the member {info.filename!r} declares {info.file_size} bytes, but its "
+            f".npy header declares {offset} bytes of header and {nbytes} of data."
         )
-    if len(data) - buf.tell() != decl["nbytes"]:
-        _fail(
-            f"the array {name!r} holds {len(data) - buf.tell()} bytes of data; its "
-            f"header declares {decl['nbytes']}."
-        )
-    buf.seek(0)
+    return tuple(shape), dtype
+
+
+def _read_array(zf, info, name):
+    """Read one ``.npy`` member (checked by ``_npy_header``) in bounded chunks."""
     try:
-        array = np.load(buf, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+        with zf.open(info) as fh:
+            array = np.lib.format.read_array(
+                fh, allow_pickle=False, max_header_size=_MAX_NPY_HEADER
+            )
+            if fh.read(1):  # reaching the end also checks the CRC
+                raise ValueError("data follows the array")
+    except (*_ZIP_ERRORS, SyntaxError, TypeError) as exc:
         _fail(f"the array {name!r} cannot be read: {exc}")
-    return array.astype(array.dtype.newbyteorder("="), copy=True)
+    if not array.dtype.isnative:
+        array = array.byteswap(inplace=True).view(array.dtype.newbyteorder("="))
+    return array
 
 
-def _array_declarations(arrays, max_bytes):
+def _array_declarations(arrays, budget):
     if not isinstance(arrays, dict):
         _fail("'arrays' must be a JSON object.")
-    out, total = {}, 0
+    out = {}
     for name, decl in arrays.items():
         where = f"the declaration of array {name!r}"
         if not _ARRAY_NAME.match(name):
@@ -685,7 +764,7 @@ def _array_declarations(arrays, max_bytes):
         _keys(decl, where, ("dtype", "shape"))
         try:
             dtype = np.dtype(_str(decl["dtype"], f"{where}.dtype"))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             _fail(f"{where}: {decl['dtype']!r} is not a NumPy dtype.")
         if (
             dtype.kind not in _ARRAY_DTYPES
@@ -701,39 +780,97 @@ def _array_declarations(arrays, max_bytes):
             _fail(f"{where}: shape must be a list of at most 32 ints.")
         shape = tuple(_int(s, f"{where}.shape", 0) for s in shape)
         nbytes = math.prod(shape) * dtype.itemsize
-        total += nbytes
-        if max_bytes is not None and total > max_bytes:
-            _fail(f"its arrays declare more than max_bytes={max_bytes} bytes.")
+        budget.charge(nbytes, f"the array {name!r}")
         out[name] = {"dtype": dtype, "shape": shape, "nbytes": nbytes}
     return out
 
 
+class _Budget:
+    """The bytes a file makes the loader allocate, counted against ``max_bytes``.
+
+    Everything is charged before it is allocated: the metadata (at the
+    estimated size of the Python objects its JSON becomes), the labels, the
+    arrays and the flat parameter vector they are packed into.
+    """
+
+    def __init__(self, max_bytes):
+        self.max_bytes, self.used = max_bytes, 0
+
+    def charge(self, nbytes, what):
+        self.used += nbytes
+        if self.max_bytes is not None and self.used > self.max_bytes:
+            _fail(
+                f"{what} takes the memory loading needs to {self.used} bytes, more "
+                f"than max_bytes={self.max_bytes}. Pass a larger max_bytes (or "
+                "None) if you trust the file."
+            )
+
+
+def _json_cost(data):
+    """An upper bound of the bytes ``json.loads`` and decoding build from ``data``.
+
+    The decoded text and its strings take at most 4 bytes per byte each (one
+    astral character makes a whole string 4 bytes per character); every JSON
+    value (at most one per comma, colon or opening bracket, plus one) costs at
+    most ``_JSON_VALUE_BYTES`` as parsed JSON and as decoded value together.
+    """
+    values = 1 + sum(data.count(c) for c in (b",", b":", b"[", b"{"))
+    return 9 * len(data) + _JSON_VALUE_BYTES * values
+
+
+def _read_json(zf, name, budget):
+    """Read and parse a JSON member, charging its memory first."""
+    info = zf.getinfo(name)
+    if info.file_size > _MAX_METADATA_BYTES:
+        _fail(
+            f"{name} declares {info.file_size} bytes (at most "
+            f"{_MAX_METADATA_BYTES} allowed)."
+        )
+    budget.charge(info.file_size, name)
+    try:
+        data = zf.read(info)
+    except _ZIP_ERRORS as exc:
+        _fail(f"{name} cannot be read: {exc}")
+    budget.charge(_json_cost(data), f"the JSON in {name}")
+    return data
+
+
 def load(path, *, max_bytes=2**31):
-    """Load an estimator written by :func:`save`.
+    """Load an estimator or pipeline written by :func:`save`.
 
     Only JSON and plain numeric ``.npy`` arrays are read; components are built
     from their registered names; nothing named by the file is imported or run.
+    A loaded estimator passes the checks ``fit`` applies to its parameters and
+    components, and its fitted state the invariants ``fit`` guarantees.
 
     Parameters
     ----------
     path : str, os.PathLike or binary file object
         The file to read.
     max_bytes : int or None, default=2**31
-        Refuse files whose arrays would need more memory than this (guards
-        against zip bombs and crafted sizes); None disables the limit.
+        The memory the file may make the loader allocate (metadata, labels,
+        strings and arrays), checked before anything large is read; files
+        needing more are refused. Peak memory stays within a small constant
+        factor of it (see ``docs/persistence.md``). None lifts the limit.
 
     Returns
     -------
-    estimator : NNClassifier or NNRegressor
+    estimator : NNClassifier, NNRegressor or scikit-learn estimator
         The estimator, with the fitted state it was saved with: predictions
         are identical and ``partial_fit`` or ``warm_start`` continue exactly.
+        A pipeline (saved with skops) comes back as the pipeline.
 
     Raises
     ------
     ValueError
         If the file is not an sknn model file, was written by a newer format
-        version, or is corrupted, truncated or inconsistent.
+        version, is corrupted, truncated or inconsistent, holds an estimator
+        ``fit`` could not have made, or needs more than ``max_bytes``.
+    ImportError
+        If the file holds a pipeline and skops is not installed.
     """
+    check_number("max_bytes", max_bytes, low=0, integer=True, allow_none=True)
+    budget = _Budget(max_bytes)
     own = isinstance(path, (str, os.PathLike))
     fh = open(path, "rb") if own else path
     try:
@@ -742,13 +879,16 @@ def load(path, *, max_bytes=2**31):
         except _ZIP_ERRORS as exc:
             _fail(f"not an sknn model file (not a readable zip archive: {exc}).")
         with zf:
-            return _load_zip(zf, max_bytes)
+            names = zf.namelist()
+            if _SKOPS_SCHEMA in names and _METADATA not in names:
+                return _load_skops(fh, zf, budget)
+            return _load_sknn(zf, budget)
     finally:
         if own:
             fh.close()
 
 
-def _load_zip(zf, max_bytes):
+def _load_sknn(zf, budget):
     infos = zf.infolist()
     names = [i.filename for i in infos]
     if len(set(names)) != len(names):
@@ -769,17 +909,7 @@ def _load_zip(zf, max_bytes):
             )
         members[match.group(1)] = info
 
-    info = zf.getinfo(_METADATA)
-    if info.file_size > _MAX_METADATA_BYTES:
-        _fail(
-            f"metadata.json declares {info.file_size} bytes (at most "
-            f"{_MAX_METADATA_BYTES} allowed)."
-        )
-    try:
-        data = zf.read(info)
-    except _ZIP_ERRORS as exc:
-        _fail(f"metadata.json cannot be read: {exc}")
-    meta = _strict_json(data)
+    meta = _strict_json(_read_json(zf, _METADATA, budget))
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         _fail(f"not an sknn model file (metadata.json has no format {FORMAT_NAME!r}).")
     version = meta.get("format_version")
@@ -815,28 +945,44 @@ def _load_zip(zf, max_bytes):
             f"unknown estimator class {meta['estimator']!r}; only "
             f"{', '.join(_ESTIMATORS)} can be loaded."
         )
+    if not isinstance(meta["fitted"], bool):
+        _fail("'fitted' must be true or false.")
 
-    decls = _array_declarations(meta["arrays"], max_bytes)
+    decls = _array_declarations(meta["arrays"], budget)
     if set(decls) != set(members):
         _fail(
             f"the arrays declared in metadata.json {sorted(decls)} differ from the "
             f"arrays in the archive {sorted(members)}."
         )
     for name, member in members.items():
-        header_room = _MAX_NPY_HEADER + 16
-        if (
-            not decls[name]["nbytes"]
-            <= member.file_size
-            <= decls[name]["nbytes"] + header_room
-        ):
+        shape, dtype = _npy_header(zf, member)
+        if dtype != decls[name]["dtype"] or shape != decls[name]["shape"]:
             _fail(
-                f"the member {member.filename!r} declares {member.file_size} bytes, "
-                f"which does not match its declared shape and dtype."
+                f"the array {name!r} has dtype {dtype} and shape {shape} but "
+                f"metadata.json declares {decls[name]['dtype']} and "
+                f"{decls[name]['shape']}."
             )
-    arrays = {
-        name: _read_array(zf, members[name], decls[name], name) for name in members
+    # Every check runs first on zero-memory stand-ins of the declared shapes,
+    # so an inconsistent file is refused before its arrays are read.
+    stand_ins = {
+        name: np.broadcast_to(np.zeros((), d["dtype"].newbyteorder("=")), d["shape"])
+        for name, d in decls.items()
     }
+    _, attrs = _decode(cls, meta, stand_ins, budget)
+    budget.charge(
+        sum(a.nbytes for a in attrs.get("coefs_", []) + attrs.get("intercepts_", [])),
+        "the parameter vector",
+    )
+    del attrs, stand_ins
+    arrays = {name: _read_array(zf, members[name], name) for name in members}
+    estimator, attrs = _decode(cls, meta, arrays, _Budget(None), pack=True)
+    for name, value in attrs.items():
+        setattr(estimator, name, value)
+    return estimator
 
+
+def _decode(cls, meta, arrays, budget, pack=False):
+    """The estimator and fitted attributes ``meta`` describes, checked."""
     params_node = meta["params"]
     if not isinstance(params_node, dict):
         _fail("'params' must be a JSON object.")
@@ -844,15 +990,13 @@ def _load_zip(zf, max_bytes):
     unknown = sorted(set(params_node) - set(valid))
     if unknown:
         _fail(f"{cls.__name__} has no parameters {unknown}.")
-    reader = _Reader(arrays)
+    reader = _Reader(arrays, budget)
     params = {k: reader.decode(v, f"parameter {k!r}") for k, v in params_node.items()}
     _check_param_kinds(params)
     reader.params = params
     estimator = cls()
     estimator.set_params(**params)
 
-    if not isinstance(meta["fitted"], bool):
-        _fail("'fitted' must be true or false.")
     attrs_node = meta["attributes"]
     if not isinstance(attrs_node, dict) or (attrs_node and not meta["fitted"]):
         _fail("'attributes' must be a JSON object, empty for an unfitted estimator.")
@@ -865,11 +1009,48 @@ def _load_zip(zf, max_bytes):
         )
     if reader.used != set(arrays):
         _fail(f"the arrays {sorted(set(arrays) - reader.used)} are not used.")
-    if meta["fitted"]:
-        _check_fitted(cls, attrs, estimator.optimizer)
-        for name, value in attrs.items():
-            setattr(estimator, name, value)
-    return estimator
+    _check_estimator(estimator, attrs, meta["fitted"], pack)
+    return estimator, attrs
+
+
+def _components(value, where):
+    """Every component in ``value`` (nested in lists, tuples, dicts, components)."""
+    if isinstance(value, Component):
+        yield where, value
+        for name, param in value.get_params(deep=False).items():
+            yield from _components(param, f"{where}.{name}")
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _components(item, f"{where}[{i}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _components(item, f"{where}[{key!r}]")
+
+
+def _check_estimator(estimator, attrs, fitted, pack):
+    """Refuse an estimator that ``fit`` could not have made, whatever its format.
+
+    Every component (in the parameters and in the fitted state) passes the
+    hyperparameter checks that ``fit`` applies; a fitted estimator's
+    parameters pass ``fit``'s own parameter checks, and its fitted attributes
+    ``attrs`` the invariants of :func:`_check_fitted`. ``attrs`` is updated in
+    place (``coefs_`` and ``intercepts_`` become views of one flat vector if
+    ``pack``).
+    """
+    params = estimator.get_params(deep=False)
+    for name, value in {**params, **attrs}.items():
+        for where, component in _components(value, name):
+            try:
+                check_params(component)
+            except (TypeError, ValueError) as exc:
+                _fail(f"the component {where} is invalid: {exc}")
+    if not fitted:
+        return
+    try:
+        estimator._check_params()
+    except (TypeError, ValueError) as exc:
+        _fail(f"its parameters would be refused by fit: {exc}")
+    _check_fitted(type(estimator), attrs, pack, estimator.optimizer)
 
 
 def _check_param_kinds(params):
@@ -899,8 +1080,8 @@ def _check_param_kinds(params):
         )
 
 
-def _check_fitted(cls, attrs, optimizer):
-    """Check the fitted attributes that prediction and training rely on."""
+def _check_fitted(cls, attrs, pack, optimizer):
+    """Check the fitted attributes against the invariants ``fit`` guarantees."""
     required = [
         "coefs_",
         "intercepts_",
@@ -948,8 +1129,9 @@ def _check_fitted(cls, attrs, optimizer):
         if _int(attrs[name], name) != expected:
             _fail(f"{name}={attrs[name]} does not match the weights ({expected}).")
     layout = Layout(sizes)
-    flat = layout.pack(coefs, intercepts, dtype)
-    attrs["coefs_"], attrs["intercepts_"] = layout.unpack(flat)
+    if pack and layout.flat_of(coefs, intercepts) is None:
+        flat = layout.pack(coefs, intercepts, dtype)
+        attrs["coefs_"], attrs["intercepts_"] = layout.unpack(flat)
 
     activation, loss = attrs["_activation"], attrs["_loss"]
     if not isinstance(activation, REGISTRIES["activations"].base):
@@ -996,14 +1178,16 @@ def _check_fitted(cls, attrs, optimizer):
         value = attrs.get(name)
         if value is not None and not (
             isinstance(value, np.ndarray)
-            and value.shape == flat.shape
+            and value.shape == (layout.n_params,)
             and value.dtype.kind == "f"
         ):
-            _fail(f"{name} must be None or a float array of {flat.size} values.")
+            _fail(f"{name} must be None or a float array of {layout.n_params} values.")
     if "optimizer_state_" in attrs:
+        # A stand-in of the parameter vector's shape and dtype: no memory.
+        params = np.broadcast_to(np.zeros((), dtype), (layout.n_params,))
         try:
             optimizer = REGISTRIES["optimizers"].resolve(optimizer, "optimizer")
-            optimizer.check_state(attrs["optimizer_state_"], flat)
+            optimizer.check_state(attrs["optimizer_state_"], params)
         except (TypeError, ValueError) as exc:
             _fail(f"optimizer_state_ does not belong to the optimizer: {exc}")
     callbacks = attrs.get("callbacks_", [])
@@ -1017,16 +1201,28 @@ def _check_fitted(cls, attrs, optimizer):
         classes, lb = attrs["classes_"], attrs["_label_binarizer"]
         if not isinstance(classes, np.ndarray) or not isinstance(lb, LabelBinarizer):
             _fail("classes_ must be labels and _label_binarizer a label binarizer.")
-        if classes.dtype != lb.classes_.dtype or not np.array_equal(
-            classes, lb.classes_
+        if (
+            lb.get_params() != LabelBinarizer().get_params()
+            or not isinstance(getattr(lb, "classes_", None), np.ndarray)
+            or classes.dtype != lb.classes_.dtype
+            or not np.array_equal(classes, lb.classes_)
         ):
-            _fail("classes_ differs from the classes of _label_binarizer.")
-        attrs["classes_"] = lb.classes_
-        expected = {1, 2} if lb.y_type_ == "binary" else {len(classes)}
-        if sizes[-1] not in expected:
             _fail(
-                f"a {lb.y_type_} classifier with {len(classes)} classes cannot have "
-                f"{sizes[-1]} outputs."
+                "classes_ differs from the classes of _label_binarizer, or the "
+                "binarizer is not one fit makes."
+            )
+        # Fitted afresh from its classes: the target type must fit them.
+        lb = _label_binarizer(getattr(lb, "y_type_", None), classes, "_label_binarizer")
+        attrs["classes_"], attrs["_label_binarizer"] = lb.classes_, lb
+        try:
+            name = REGISTRIES["losses"].name_of(type(loss))
+            expected = _n_outputs(loss, lb.y_type_, len(classes), name)
+        except ValueError as exc:
+            _fail(f"its loss does not suit its {lb.y_type_} target: {exc}")
+        if sizes[-1] != expected:
+            _fail(
+                f"a {lb.y_type_} classifier with {len(classes)} classes and the "
+                f"{loss.link} output link has {expected} outputs, not {sizes[-1]}."
             )
     elif "classes_" in attrs or "_label_binarizer" in attrs:
         _fail("a regressor has no classes.")
@@ -1058,3 +1254,99 @@ def skops_trusted_types():
             if c.__module__.split(".")[0] == "sknn"
         )
     return sorted(f"{c.__module__}.{c.__qualname__}" for c in classes)
+
+
+# ---------------------------------------------------------------------- skops
+def _skops():
+    try:
+        import skops.io
+    except ImportError:
+        raise ImportError(
+            "Saving and loading a pipeline with sknn.save and sknn.load needs "
+            "skops; install it with: pip install 'sknn[skops]'"
+        ) from None
+    return skops.io
+
+
+def _trusted_types():
+    """sknn's estimators and every registered component class, plugins too.
+
+    The sknn format rebuilds exactly these (a registered component is trusted
+    code), so the skops path trusts the same.
+    """
+    names = set(skops_trusted_types())
+    for registry in REGISTRIES.values():
+        registry.names()  # loads the entry-point plugins
+        names.update(
+            f"{c.__module__}.{c.__qualname__}" for c in registry._classes.values()
+        )
+    return sorted(names)
+
+
+def _sknn_estimators(obj):
+    """Every sknn estimator inside a scikit-learn estimator (``obj`` included)."""
+    stack, seen = [obj], set()
+    while stack:
+        value = stack.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, (NNClassifier, NNRegressor)):
+            yield value
+        elif isinstance(value, BaseEstimator):
+            stack.extend(vars(value).values())
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+
+
+def _save_skops(estimator, path):
+    sio = _skops()
+    data = sio.dumps(estimator)
+    untrusted = sorted(set(sio.get_untrusted_types(data=data)) - set(_trusted_types()))
+    if untrusted:
+        raise ValueError(
+            f"Cannot save this {type(estimator).__name__} with sknn.save: it holds "
+            f"types that sknn.load does not trust: {untrusted}. Save it with "
+            "skops.io.dump and load it with skops.io.load(path, trusted=...) "
+            "after reviewing them."
+        )
+    with _atomic_output(path) as fh:
+        fh.write(data)
+
+
+def _load_skops(fh, zf, budget):
+    """Load a skops file after charging its declared sizes, then check it."""
+    sio = _skops()
+    for info in zf.infolist():
+        if info.flag_bits & 0x1:
+            _fail(f"the member {info.filename!r} is encrypted.")
+        if info.filename == _SKOPS_SCHEMA:
+            continue
+        # skops holds each member's bytes and what it builds from them, and
+        # weights are packed into a flat vector once more.
+        npy = info.filename.endswith(".npy")
+        budget.charge((3 if npy else 2) * info.file_size, repr(info.filename))
+        if npy:
+            _npy_header(zf, info)
+    _read_json(zf, _SKOPS_SCHEMA, budget)
+    fh.seek(0)
+    try:
+        obj = sio.load(fh, trusted=_trusted_types())
+    except sio.exceptions.UntrustedTypesFoundException as exc:
+        _fail(
+            f"it holds types that sknn.load does not trust ({exc}). Review them and "
+            "load it with skops.io.load(path, trusted=...)."
+        )
+    except Exception as exc:
+        _fail(f"skops cannot read it: {type(exc).__name__}: {exc}")
+    if not isinstance(obj, BaseEstimator):
+        _fail(f"it holds a {type(obj).__name__}, not an estimator.")
+    for est in _sknn_estimators(obj):
+        params = est.get_params(deep=False)
+        attrs = {k: v for k, v in vars(est).items() if k not in params}
+        fitted = hasattr(est, "coefs_")
+        _check_estimator(est, attrs, fitted, pack=fitted)
+        vars(est).update(attrs)
+    return obj

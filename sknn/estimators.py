@@ -101,6 +101,29 @@ class _Diverged(Exception):
 _START = "the weights training started from"
 
 
+def _n_outputs(loss, y_type, n_classes, loss_param):
+    """The number of network outputs a classifier has under ``loss``.
+
+    Raises ``ValueError`` if the loss's output link cannot fit a ``y_type``
+    target: softmax refuses multilabel targets (and gives binary targets two
+    columns), logistic refuses multiclass ones. ``fit`` and the loader apply
+    this one rule.
+    """
+    if loss.link == "softmax":
+        if y_type == "multilabel-indicator":
+            raise ValueError(
+                f"loss={loss_param!r} (softmax) cannot fit multilabel targets; "
+                "use 'binary_log_loss'."
+            )
+        return max(n_classes, 2)
+    if y_type == "multiclass" and loss.link == "logistic":
+        raise ValueError(
+            f"loss={loss_param!r} (logistic outputs) needs binary or multilabel "
+            "targets; use 'log_loss' for multiclass."
+        )
+    return 1 if y_type == "binary" else n_classes
+
+
 def _check_sample_weight(sample_weight, n, dtype, name="sample_weight", x="X"):
     """Sample weights as a 1-D float array of length ``n``, or None."""
     if sample_weight is None:
@@ -1472,16 +1495,7 @@ class NNClassifier(ClassifierMixin, _BaseNN):
                 f"loss={self.loss!r} is a regression loss; NNClassifier needs a "
                 "classification loss such as 'log_loss' or 'binary_log_loss'."
             )
-        if spec.loss.link == "softmax" and lb.y_type_ == "multilabel-indicator":
-            raise ValueError(
-                f"loss={self.loss!r} (softmax) cannot fit multilabel targets; "
-                "use 'binary_log_loss'."
-            )
-        if lb.y_type_ == "multiclass" and spec.loss.link == "logistic":
-            raise ValueError(
-                f"loss={self.loss!r} (logistic outputs) needs binary or multilabel "
-                "targets; use 'log_loss' for multiclass."
-            )
+        _n_outputs(spec.loss, lb.y_type_, len(lb.classes_), self.loss)
         labels = None if lb.y_type_ == "multilabel-indicator" else y
         return X, self._encode(y, spec, X.dtype), labels
 

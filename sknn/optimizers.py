@@ -86,7 +86,9 @@ class Optimizer(Component):
         ...
         ValueError: Adam's state has the keys ['m', 't', 'v']; got ['t', 'velocity'].
         """
-        fresh = self.init(params)
+        # What init creates for one parameter; a (1,) array stands for one of
+        # params' shape, so no state-sized array is allocated here.
+        fresh = self.init(np.zeros(1, dtype=params.dtype))
         name = type(self).__name__
         if not isinstance(fresh, dict):
             if type(state) is not type(fresh):
@@ -101,13 +103,14 @@ class Optimizer(Component):
         for key, expected in fresh.items():
             value = state[key]
             if isinstance(expected, np.ndarray):
+                shape = params.shape if expected.shape == (1,) else expected.shape
                 ok = (
                     isinstance(value, np.ndarray)
-                    and value.shape == expected.shape
+                    and value.shape == shape
                     and value.dtype == expected.dtype
                     and bool(np.isfinite(value).all())
                 )
-                what = f"a finite {expected.dtype} array of shape {expected.shape}"
+                what = f"a finite {expected.dtype} array of shape {shape}"
             elif _is_int(expected):
                 ok, what = _is_int(value) and value >= 0, "an int >= 0"
             elif _is_real(expected):

@@ -1,5 +1,6 @@
 """Saving and loading estimators: sknn's zip format and skops."""
 
+import functools
 import io
 import json
 import pickle
@@ -545,6 +546,307 @@ def test_missing_file_raises_file_not_found(tmp_path):
         load(tmp_path / "nothing.zip")
 
 
+# ------------------------------------------------------------- memory bound
+def _with_meta(data, edit):
+    """``data`` with its metadata edited, deflated as ``save`` writes it."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    meta = json.loads(src.read("metadata.json"))
+    edit(meta)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        dst.writestr("metadata.json", json.dumps(meta, ensure_ascii=False))
+        for name in src.namelist():
+            if name != "metadata.json":
+                dst.writestr(name, src.read(name))
+    return out.getvalue()
+
+
+def _junk(value):
+    return _set(["attributes", "junk_"], value)
+
+
+@functools.cache
+def _strings_file():
+    X, y = _data("strings")
+    clf = NNClassifier(hidden_layer_sizes=(3,), max_iter=1, random_state=0)
+    buf = io.BytesIO()
+    save(clf.fit(X, y), buf)
+    return buf.getvalue()
+
+
+def _wide_labels(meta):
+    # 3 labels of 1 MB each once allocated; 'dtype' is all the file says.
+    meta["attributes"]["classes_"]["dtype"] = "<U250000"
+    meta["attributes"]["_label_binarizer"]["classes"]["dtype"] = "<U250000"
+
+
+@functools.cache
+def _big_weights_file(n_hidden=400, n_features=1000):
+    X = np.random.RandomState(0).normal(size=(20, n_features))
+    clf = NNClassifier(hidden_layer_sizes=(n_hidden,), max_iter=1, random_state=0)
+    buf = io.BytesIO()
+    save(clf.fit(X, np.arange(20) % 2), buf)
+    return buf.getvalue()
+
+
+# Files whose metadata expands into many Python objects, labels of a huge
+# declared str dtype, and weights that fill the budget.
+MEMORY_CASES = {
+    "empty lists": lambda d: _with_meta(d, _junk([[]] * 8000)),
+    "nested lists": lambda d: _with_meta(d, _junk([[[]]] * 8000)),
+    "tuple nodes": lambda d: _with_meta(
+        d, _junk([{"type": "tuple", "items": []}] * 3000)
+    ),
+    "dict nodes": lambda d: _with_meta(
+        d, _junk([{"type": "dict", "items": [[1, 2]]}] * 3000)
+    ),
+    "floats": lambda d: _with_meta(d, _junk([1.5] * 8000)),
+    "short strings": lambda d: _with_meta(d, _junk([str(i) for i in range(8000)])),
+    "astral strings": lambda d: _with_meta(d, _junk(["\U0001f600" + "a" * 999] * 200)),
+    "labels of dtype <U250000": lambda d: _with_meta(_strings_file(), _wide_labels),
+    "large weights": lambda d: _big_weights_file(),
+}
+
+
+def _needed_bytes(data, monkeypatch):
+    """What the loader charges against max_bytes for ``data``."""
+    import sknn._persistence as persistence
+
+    charged = []
+    charge = persistence._Budget.charge
+
+    def spy(self, nbytes, what):
+        charge(self, nbytes, what)
+        charged.append(self.used)
+
+    with monkeypatch.context() as m:
+        m.setattr(persistence._Budget, "charge", spy)
+        load(io.BytesIO(data), max_bytes=None)
+    return max(charged)
+
+
+def _load_peak(data, max_bytes):
+    """The loaded estimator (or the ValueError) and the peak traced memory."""
+    import gc
+    import tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    try:
+        result = load(io.BytesIO(data), max_bytes=max_bytes)
+    except ValueError as exc:
+        result = exc
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return result, peak
+
+
+# The loader's peak memory (tracemalloc) is at most this factor of what it
+# charges against max_bytes, plus a fixed allowance for the objects of an
+# empty model; docs/persistence.md states the measured factors.
+PEAK_FACTOR = 1.1
+PEAK_ALLOWANCE = 2**19
+
+
+@pytest.mark.parametrize("case", sorted(MEMORY_CASES))
+def test_loader_peak_memory_is_bounded_by_max_bytes(case, monkeypatch):
+    data = MEMORY_CASES[case](_valid_file())
+    needed = _needed_bytes(data, monkeypatch)
+    # Just enough: it loads, within the stated factor of max_bytes.
+    result, peak = _load_peak(data, max_bytes=needed)
+    assert isinstance(result, NNClassifier), result
+    print(f"{case}: charged {needed} bytes, peak {peak} ({peak / needed:.2f}x)")
+    assert peak <= PEAK_FACTOR * needed + PEAK_ALLOWANCE
+    # One byte less: refused, and refusing costs little.
+    result, peak = _load_peak(data, max_bytes=needed - 1)
+    assert isinstance(result, ValueError) and "max_bytes" in str(result)
+    assert peak <= PEAK_FACTOR * needed + PEAK_ALLOWANCE
+
+
+@pytest.mark.parametrize("case", sorted(MEMORY_CASES))
+def test_max_bytes_refuses_what_would_take_more(case):
+    data = MEMORY_CASES[case](_valid_file())
+    max_bytes = 10**6  # less than each case needs
+    result, peak = _load_peak(data, max_bytes)
+    assert isinstance(result, ValueError) and "max_bytes" in str(result)
+    assert peak <= PEAK_FACTOR * max_bytes + PEAK_ALLOWANCE
+
+
+def test_labels_of_a_2_gib_str_dtype_are_refused_before_allocation():
+    # The file is a few KB; each label of this dtype would take 2 GiB.
+    data = _with_meta(
+        _strings_file(),
+        lambda meta: [
+            node.update(dtype="<U536870911")
+            for node in (
+                meta["attributes"]["classes_"],
+                meta["attributes"]["_label_binarizer"]["classes"],
+            )
+        ],
+    )
+    for max_bytes in (100_000, 2**31):  # the default refuses it too
+        result, peak = _load_peak(data, max_bytes=max_bytes)
+        assert isinstance(result, ValueError) and "max_bytes" in str(result)
+        assert peak < 10**6
+
+
+def test_inconsistent_file_is_refused_before_its_arrays_are_read():
+    # About 10 MB of arrays, deflated to a few KB, in a file whose
+    # n_features_in_ contradicts them: refused without reading them.
+    data = _with_meta(_big_weights_file(), _set(["attributes", "n_features_in_"], 7))
+    result, peak = _load_peak(data, max_bytes=None)
+    assert isinstance(result, ValueError) and "n_features_in_" in str(result)
+    assert peak < 10**6
+
+
+def test_npy_header_must_match_the_member_size():
+    data = _valid_file()
+    # The header claims 10**9 rows; the member holds 96 bytes of data.
+    npy = bytearray(_npy(np.zeros((4, 3))))
+    npy[npy.index(b"(4, 3)") : npy.index(b"(4, 3)") + 6] = b"(9, 3)"
+    bad = _rebuild(
+        data, members={"arrays/coefs_0.npy": bytes(npy)}, drop=("arrays/coefs_0.npy",)
+    )
+    with pytest.raises(ValueError, match="header"):
+        load(io.BytesIO(bad))
+
+
+# ------------------------------------------------- fit's invariants on load
+def _fitted(kind, **params):
+    X, y = _data(kind)
+    params = {"hidden_layer_sizes": (3,), "max_iter": 2, "random_state": 0, **params}
+    return NNClassifier(**params).fit(X, y), X
+
+
+def _relabel(clf, loss):
+    """``clf`` claiming another loss (and its link) than it was fitted with."""
+    clf._loss = REGISTRIES["losses"].get(loss)()
+    clf.out_activation_ = clf._loss.link
+    return clf
+
+
+RELABELLED = {
+    "multiclass relabelled logistic": ("multiclass", "binary_log_loss"),
+    "binary relabelled softmax": ("binary", "log_loss"),
+    "multilabel relabelled log_loss": ("multilabel", "log_loss"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RELABELLED))
+def test_loader_refuses_a_loss_that_does_not_suit_the_target(case):
+    kind, loss = RELABELLED[case]
+    clf, X = _fitted(kind)
+    _roundtrip(clf)  # the model as fitted loads
+    buf = io.BytesIO()
+    save(_relabel(clf, loss), buf)
+    with pytest.raises(ValueError, match="Cannot load.*(suit|outputs)"):
+        load(io.BytesIO(buf.getvalue()))
+
+
+def _activation_edit(raw):
+    """Set the leaky_relu negative_slope to the JSON text ``raw``."""
+
+    def edit(text):
+        marker = '"negative_slope": 0.01'
+        assert text.count(marker) == 2  # the parameter and _activation
+        return text.replace(marker, f'"negative_slope": {raw}')
+
+    return edit
+
+
+def _leaky_file():
+    clf, _ = _fitted("binary", activation=REGISTRIES["activations"].get("leaky_relu")())
+    buf = io.BytesIO()
+    save(clf, buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    "raw, value",
+    [
+        ('{"type": "float", "value": "nan"}', np.nan),
+        ("1e999", np.inf),
+        ('"abc"', "abc"),
+        ("-1.0", -1.0),
+    ],
+)
+def test_loader_checks_component_hyperparameters_as_fit_does(raw, value):
+    data = _leaky_file()
+    src = zipfile.ZipFile(io.BytesIO(data))
+    text = _activation_edit(raw)(src.read("metadata.json").decode())
+    bad = _rebuild(data, raw_meta=text)
+    # 1e999 is refused when parsed (it overflows), the others by the check.
+    with pytest.raises(ValueError, match="Cannot load.*(negative_slope|1e999)"):
+        load(io.BytesIO(bad))
+    # The same value given to fit is refused by the same check.
+    leaky = REGISTRIES["activations"].get("leaky_relu")(negative_slope=value)
+    X, y = _data("binary")
+    with pytest.raises((TypeError, ValueError), match="negative_slope"):
+        NNClassifier(activation=leaky).fit(X, y)
+
+
+def test_loader_checks_estimator_parameters_of_a_fitted_model():
+    bad = _rebuild(_valid_file(), _set(["params", "alpha"], -1.0))
+    with pytest.raises(ValueError, match="Cannot load.*alpha must be"):
+        load(io.BytesIO(bad))
+    overflow = _rebuild(_valid_file(), raw_meta=None)
+    text = zipfile.ZipFile(io.BytesIO(overflow)).read("metadata.json").decode()
+    text = text.replace('"loss_": ', '"loss_": 1e999, "x_": ', 1)
+    with pytest.raises(ValueError, match="Cannot load.*overflows"):
+        load(io.BytesIO(_rebuild(overflow, raw_meta=text)))
+
+
+# ------------------------------------------------------------- atomic save
+_LABELS = "'(classes_|_label_binarizer)'"  # the first to hold the bad label
+
+
+def _surrogate_classifier():
+    X, y = _data("binary")
+    labels = np.array(["ok", "bad\ud800"], dtype=object)[y]
+    return NNClassifier(hidden_layer_sizes=(3,), max_iter=1, random_state=0).fit(
+        X, labels
+    )
+
+
+def test_failed_save_leaves_the_existing_file_intact(tmp_path):
+    path = tmp_path / "model.sknn"
+    clf, X = _fitted("binary")
+    save(clf, path)
+    before = path.read_bytes()
+    path.chmod(0o600)
+    with pytest.raises(ValueError, match=f"attribute {_LABELS}.*not valid Unicode"):
+        save(_surrogate_classifier(), path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.sknn"]
+    _assert_same_model(clf, load(path), X)
+    # A successful save replaces the file and keeps its permissions.
+    save(_relabel(clf, "binary_log_loss"), path)
+    assert (path.stat().st_mode & 0o777) == 0o600
+
+
+def test_failed_save_writes_nothing_to_a_file_object():
+    buf = io.BytesIO(b"old")
+    with pytest.raises(ValueError, match=f"attribute {_LABELS}"):
+        save(_surrogate_classifier(), buf)
+    assert buf.getvalue() == b"old"
+
+
+def test_failed_write_removes_the_temporary_file(tmp_path, monkeypatch):
+    path = tmp_path / "model.sknn"
+    path.write_bytes(b"old")
+    clf, _ = _fitted("binary")
+
+    def broken_writestr(self, *args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", broken_writestr)
+    with pytest.raises(OSError, match="disk full"):
+        save(clf, path)
+    assert path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.sknn"]
+
+
 # ---------------------------------------------------------------------- skops
 skops_io = pytest.importorskip("skops.io")
 
@@ -599,3 +901,171 @@ def test_skops_file_roundtrip_of_unfitted_and_clone(tmp_path):
     np.testing.assert_array_equal(
         clone(copy).fit(X, y).predict_proba(X), clf.predict_proba(X)
     )
+
+
+# ------------------------------------------------------------------ pipelines
+def _pipeline(kind="multiclass", **params):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _data(kind)
+    clf = NNClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0, **params)
+    return make_pipeline(StandardScaler(), clf).fit(X, y), X
+
+
+def _saved(obj):
+    buf = io.BytesIO()
+    save(obj, buf)
+    return buf.getvalue()
+
+
+def test_pipeline_roundtrip_through_skops():
+    pipe, X = _pipeline(optimizer=SGD(momentum=0.5))
+    data = _saved(pipe)
+    assert "schema.json" in zipfile.ZipFile(io.BytesIO(data)).namelist()
+    copy = load(io.BytesIO(data))
+    assert [type(s) for s in copy] == [type(s) for s in pipe]
+    np.testing.assert_array_equal(copy.predict_proba(X), pipe.predict_proba(X))
+    _assert_same_model(pipe[-1], copy[-1], copy[0].transform(X))
+
+
+def _untrusted_pipeline():
+    from sklearn.base import BaseEstimator, TransformerMixin
+    from sklearn.pipeline import make_pipeline
+
+    class Passthrough(TransformerMixin, BaseEstimator):
+        def fit(self, X, y=None):
+            return self
+
+        def transform(self, X):
+            return X
+
+    X, y = _data("binary")
+    return make_pipeline(Passthrough(), NNClassifier(max_iter=1)).fit(X, y)
+
+
+def test_pipeline_with_untrusted_types_is_refused_on_save():
+    with pytest.raises(ValueError, match="does not trust.*Passthrough"):
+        save(_untrusted_pipeline(), io.BytesIO())
+
+
+def test_pipeline_without_skops_names_the_extra(monkeypatch):
+    import sys
+
+    pipe, _ = _pipeline()
+    data = _saved(pipe)
+    monkeypatch.setitem(sys.modules, "skops.io", None)
+    monkeypatch.setitem(sys.modules, "skops", None)
+    with pytest.raises(ImportError, match=r"sknn\[skops\]"):
+        save(pipe, io.BytesIO())
+    with pytest.raises(ImportError, match=r"sknn\[skops\]"):
+        load(io.BytesIO(data))
+
+
+def _edit_pipeline_model(pipe, edit):
+    edit(pipe[-1])
+    return _saved(pipe)
+
+
+@pytest.mark.parametrize("case", sorted(RELABELLED))
+def test_pipeline_loader_refuses_a_loss_that_does_not_suit_the_target(case):
+    kind, loss = RELABELLED[case]
+    pipe, _ = _pipeline(kind)
+    load(io.BytesIO(_saved(pipe)))  # the pipeline as fitted loads
+    data = _edit_pipeline_model(pipe, lambda clf: _relabel(clf, loss))
+    with pytest.raises(ValueError, match="Cannot load.*(suit|outputs)"):
+        load(io.BytesIO(data))
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, "abc", -1.0])
+def test_pipeline_loader_checks_component_hyperparameters(value):
+    leaky = REGISTRIES["activations"].get("leaky_relu")
+    pipe, _ = _pipeline(activation=leaky())
+    load(io.BytesIO(_saved(pipe)))
+
+    def edit(clf):
+        clf._activation.negative_slope = value
+
+    with pytest.raises(ValueError, match="Cannot load.*negative_slope"):
+        load(io.BytesIO(_edit_pipeline_model(pipe, edit)))
+
+
+def test_pipeline_loader_checks_the_fitted_state():
+    pipe, _ = _pipeline()
+    load(io.BytesIO(_saved(pipe)))
+
+    def edit(clf):
+        clf.n_features_in_ = 7
+
+    with pytest.raises(ValueError, match="Cannot load.*n_features_in_"):
+        load(io.BytesIO(_edit_pipeline_model(pipe, edit)))
+
+
+def _skops_members(data, replace):
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            dst.writestr(name, replace(name, src.read(name)))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_pipeline_loader_peak_memory_is_bounded_by_max_bytes(optimizer, monkeypatch):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = np.random.RandomState(0).normal(size=(20, 500))
+    clf = NNClassifier(
+        hidden_layer_sizes=(400,), optimizer=optimizer, max_iter=1, random_state=0
+    )
+    data = _saved(make_pipeline(StandardScaler(), clf).fit(X, np.arange(20) % 2))
+    needed = _needed_bytes(data, monkeypatch)
+    result, peak = _load_peak(data, max_bytes=needed)
+    assert not isinstance(result, ValueError), result
+    print(
+        f"pipeline, {optimizer}: charged {needed}, peak {peak} ({peak / needed:.2f}x)"
+    )
+    assert peak <= PEAK_FACTOR * needed + PEAK_ALLOWANCE
+    result, peak = _load_peak(data, max_bytes=needed - 1)
+    assert isinstance(result, ValueError) and "max_bytes" in str(result)
+
+
+def test_pipeline_loader_refuses_what_max_bytes_does_not_allow():
+    pipe, _ = _pipeline()
+    data = _saved(pipe)
+    assert isinstance(load(io.BytesIO(data), max_bytes=2 * 10**6), type(pipe))
+    # A weight array of 16 MB deflates to a few KB: refused before skops reads.
+    big = _skops_members(
+        data,
+        lambda name, content: (
+            _npy(np.zeros((2000, 1000)))
+            if name.endswith(".npy") and b"(4, 4)" in content[:128]
+            else content
+        ),
+    )
+    result, peak = _load_peak(big, max_bytes=2 * 10**6)
+    assert isinstance(result, ValueError) and "max_bytes" in str(result)
+    assert peak <= PEAK_FACTOR * 2 * 10**6 + PEAK_ALLOWANCE
+    # A .npy header that disagrees with its member size is refused too.
+    lying = _skops_members(
+        data,
+        lambda name, content: (
+            content.replace(b"(4, 4)", b"(9, 9)", 1)
+            if name.endswith(".npy")
+            else content
+        ),
+    )
+    with pytest.raises(ValueError, match="Cannot load.*header"):
+        load(io.BytesIO(lying))
+
+
+def test_pipeline_file_is_replaced_atomically(tmp_path):
+    path = tmp_path / "pipe.sknn"
+    pipe, X = _pipeline()
+    save(pipe, path)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="does not trust"):
+        save(_untrusted_pipeline(), path)
+    assert path.read_bytes() == before
+    np.testing.assert_array_equal(load(path).predict(X), pipe.predict(X))

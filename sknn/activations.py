@@ -344,4 +344,9 @@ class SiLU(Activation):
         return grad
 
     def onnx_forward(self, graph, x):
-        return graph.op("Mul", x, graph.op("Sigmoid", x))
+        # z / (1 + exp(-z)): ONNX Runtime 1.23 fuses z * sigmoid(a * z) into a
+        # kernel that has no float64 version.
+        one = graph.const(1.0)
+        return graph.op(
+            "Div", x, graph.op("Add", one, graph.op("Exp", graph.op("Neg", x)))
+        )

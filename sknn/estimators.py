@@ -302,6 +302,13 @@ class _MLPNames:
     ``__new__``, which sees the same keywords.
     """
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # Without this, inspect.signature(cls) describes __new__'s (*args,
+        # **kwargs) on Python < 3.12, and scikit-learn's checks read it.
+        init = inspect.signature(cls.__init__)
+        cls.__signature__ = init.replace(parameters=list(init.parameters.values())[1:])
+
     def __new__(cls, *args, **kwargs):
         names, text = _mlp_names(cls, kwargs)
         if names:

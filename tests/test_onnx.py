@@ -345,8 +345,10 @@ class Swish(SiLU):
         return np.multiply(z, 1 / (1 + np.exp(-self.beta * z)), out=out)
 
     def onnx_forward(self, graph, x):
-        gate = graph.op("Sigmoid", graph.op("Mul", x, graph.const(self.beta)))
-        return graph.op("Mul", x, gate)
+        # z / (1 + exp(-beta z)), not z * sigmoid(beta z): ONNX Runtime 1.23
+        # fuses the latter into a kernel that has no float64 version.
+        exp = graph.op("Exp", graph.op("Mul", x, graph.const(-self.beta)))
+        return graph.op("Div", x, graph.op("Add", graph.const(1.0), exp))
 
 
 class Cube(ReLU):

@@ -12,7 +12,7 @@ A dict such as ``{0: 1, 1: 5}`` sets the weights by hand.
 
 # %%
 import matplotlib.pyplot as plt
-from sklearn.datasets import make_classification
+import numpy as np
 from sklearn.metrics import (
     ConfusionMatrixDisplay,
     balanced_accuracy_score,
@@ -24,14 +24,12 @@ from sklearn.preprocessing import StandardScaler
 
 from sknn import NNClassifier
 
-X, y = make_classification(
-    n_samples=4000,
-    n_features=20,
-    n_informative=5,
-    weights=[0.95],
-    class_sep=0.8,
-    random_state=0,
-)
+# 5% positives: the rare class is where a combination of five of the 20
+# features, plus noise, is largest.
+rng = np.random.default_rng(0)
+X = rng.normal(size=(4000, 20))
+score = X[:, :5] @ rng.normal(size=5) + rng.normal(scale=1.5, size=4000)
+y = (score > np.quantile(score, 0.95)).astype(int)
 X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_state=0)
 print(f"share of positives: {y.mean():.3f}")
 

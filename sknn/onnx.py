@@ -294,7 +294,7 @@ def _check_exportable(model):
             f"{type(model).__name__} cannot be exported to ONNX: its loss "
             f"{loss!r} overrides inverse_link, which the export cannot follow. "
             "Give the loss a link (a sknn.links.Link with inverse and "
-            "onnx_inverse methods) instead; see the loss protocol in "
+            "onnx_inverse methods) instead; see the link protocol in "
             "docs/components.md."
         )
     link, cls = loss.link, type(loss.link)
@@ -307,7 +307,7 @@ def _check_exportable(model):
             raise TypeError(
                 f"{type(model).__name__} cannot be exported to ONNX: its output "
                 f"link {link!r} ({cls.__module__}.{cls.__qualname__}) has no ONNX "
-                f"converter{why}. Define its {signature} method; see the loss "
+                f"converter{why}. Define its {signature} method; see the link "
                 "protocol in docs/components.md."
             )
 

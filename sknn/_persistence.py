@@ -84,7 +84,6 @@ _PARAM_KINDS = {
     "lr_schedule": "schedules",
     "weight_init": "initializers",
 }
-_LINKS = ("identity", "logistic", "softmax", "exp")
 
 
 def _fail(message):
@@ -1140,10 +1139,10 @@ def _check_fitted(cls, attrs, pack, optimizer):
         _fail("_loss must be a loss component.")
     if loss.classification != (cls is NNClassifier):
         _fail(f"the loss {type(loss).__name__} does not suit a {cls.__name__}.")
-    if attrs["out_activation_"] not in _LINKS or attrs["out_activation_"] != loss.link:
+    if attrs["out_activation_"] != loss.link.name:
         _fail(
             f"out_activation_={attrs['out_activation_']!r} does not match the loss "
-            f"link {loss.link!r}."
+            f"link {loss.link.name!r}."
         )
 
     for name in ("n_iter_", "t_", "_no_improvement_count"):
@@ -1222,7 +1221,7 @@ def _check_fitted(cls, attrs, pack, optimizer):
         if sizes[-1] != expected:
             _fail(
                 f"a {lb.y_type_} classifier with {len(classes)} classes and the "
-                f"{loss.link} output link has {expected} outputs, not {sizes[-1]}."
+                f"{loss.link.name} output link has {expected} outputs, not {sizes[-1]}."
             )
     elif "classes_" in attrs or "_label_binarizer" in attrs:
         _fail("a regressor has no classes.")

@@ -105,23 +105,13 @@ def _n_outputs(loss, y_type, n_classes, loss_param):
     """The number of network outputs a classifier has under ``loss``.
 
     Raises ``ValueError`` if the loss's output link cannot fit a ``y_type``
-    target: softmax refuses multilabel targets (and gives binary targets two
-    columns), logistic refuses multiclass ones. ``fit`` and the loader apply
+    target (:meth:`sknn.links.Link.n_outputs`). ``fit`` and the loader apply
     this one rule.
     """
-    if loss.link == "softmax":
-        if y_type == "multilabel-indicator":
-            raise ValueError(
-                f"loss={loss_param!r} (softmax) cannot fit multilabel targets; "
-                "use 'binary_log_loss'."
-            )
-        return max(n_classes, 2)
-    if y_type == "multiclass" and loss.link == "logistic":
-        raise ValueError(
-            f"loss={loss_param!r} (logistic outputs) needs binary or multilabel "
-            "targets; use 'log_loss' for multiclass."
-        )
-    return 1 if y_type == "binary" else n_classes
+    try:
+        return loss.link.n_outputs(n_classes, y_type)
+    except ValueError as exc:
+        raise ValueError(f"loss={loss_param!r} ({loss.link.name} link) {exc}") from None
 
 
 def _check_sample_weight(sample_weight, n, dtype, name="sample_weight", x="X"):
@@ -699,7 +689,7 @@ class _BaseNN(
         self.coefs_, self.intercepts_ = coefs, intercepts
         self.n_layers_ = len(layout.sizes)
         self.n_outputs_ = layout.sizes[-1]
-        self.out_activation_ = spec.loss.link
+        self.out_activation_ = spec.loss.link.name
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_ = np.nan
@@ -1262,7 +1252,8 @@ _ATTRS_DOC = """
     n_outputs_ : int
         Number of output units.
     out_activation_ : str
-        The output link: "identity", "logistic", "softmax" or "exp".
+        The name of the loss's output link (see :mod:`sknn.links`), such as
+        "identity", "logistic", "softmax" or "exp".
     loss_ : float
         The objective (data loss plus L2 term) at the last epoch.
     loss_curve_ : list of float
@@ -1508,10 +1499,7 @@ class NNClassifier(ClassifierMixin, _BaseNN):
 
     def _encode(self, y, spec, dtype):
         """Class labels as the network's target matrix."""
-        Y = self._label_binarizer.transform(y).astype(dtype)
-        if spec.loss.link == "softmax" and Y.shape[1] == 1:
-            Y = np.hstack([1 - Y, Y])
-        return Y
+        return spec.loss.link.encode(self._label_binarizer.transform(y).astype(dtype))
 
     def _validation_targets(self, y_val, spec, Y):
         if y_val.ndim == 2 and y_val.shape[1] == 1:
@@ -1588,23 +1576,14 @@ class NNClassifier(ClassifierMixin, _BaseNN):
 
     def _proba_from_raw(self, raw):
         p = self._loss.inverse_link(raw)
-        if self.out_activation_ == "softmax":
-            # No exact zeros, so that predict_log_proba stays finite.
-            return np.maximum(p, np.finfo(p.dtype).tiny, out=p)
-        eps = np.finfo(p.dtype).eps
-        np.clip(p, eps, 1 - eps, out=p)
-        if self._label_binarizer.y_type_ == "binary":
-            return np.hstack([1 - p, p])
-        return p
+        return self._loss.link.proba(p, self._label_binarizer.y_type_)
 
     def _labels_from_raw(self, raw):
-        p = self._loss.inverse_link(raw)
+        p = self._loss.link.decode(self._loss.inverse_link(raw))
         lb = self._label_binarizer
         if lb.y_type_ == "multiclass":
             # What LabelBinarizer.inverse_transform does, without its checks.
             return self.classes_.take(p.argmax(axis=1))
-        if lb.y_type_ == "binary" and p.shape[1] == 2:
-            p = p[:, 1:]
         return lb.inverse_transform(p)
 
     @array_api_inputs

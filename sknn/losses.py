@@ -22,6 +22,14 @@ from scipy import special
 
 from ._base import Component
 from ._registry import _make_registry
+from .links import (
+    IdentityLink,
+    LogitLink,
+    LogLink,
+    MultinomialLogit,
+    _as_link,
+    _softmax,
+)
 
 __all__ = [
     "Loss",
@@ -39,20 +47,27 @@ class Loss(Component):
 
     Attributes
     ----------
-    link : {"identity", "logistic", "softmax", "exp"}
-        The inverse link from raw outputs to predictions (the estimator's
-        ``out_activation_``).
+    link : sknn.links.Link
+        The link from raw outputs to predictions; its name is the estimator's
+        ``out_activation_``. A subclass may also name a built-in link by its
+        name ("identity", "logistic", "softmax" or "exp") or give a
+        :class:`~sknn.links.Link` subclass.
     classification : bool
         Whether the loss expects class-indicator targets (classifier) or real
         targets (regressor).
     """
 
-    link = "identity"
+    link = IdentityLink()
     classification = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "link" in vars(cls):
+            cls.link = _as_link(cls.link, cls.__qualname__)
 
     def inverse_link(self, raw, out=None):
         """Map raw outputs to predictions (probabilities for classifiers)."""
-        return _LINKS[self.link](raw, out)
+        return self.link.inverse(raw, out)
 
     def loss(self, y, raw):
         """Per-sample loss, summed over outputs: shape ``(n_samples,)``."""
@@ -68,36 +83,6 @@ class Loss(Component):
 
     def check_target(self, y):
         """Raise ``ValueError`` if ``y`` is outside this loss's domain."""
-
-
-def _identity(raw, out):
-    if out is None:
-        return raw
-    np.copyto(out, raw)
-    return out
-
-
-def _softmax(raw, out):
-    out = np.empty_like(raw) if out is None else out
-    np.subtract(raw, raw.max(axis=1, keepdims=True), out=out)
-    np.exp(out, out=out)
-    out /= out.sum(axis=1, keepdims=True)
-    return out
-
-
-_LINKS = {
-    "identity": _identity,
-    "logistic": lambda raw, out: special.expit(raw, out=out),
-    "softmax": _softmax,
-    "exp": lambda raw, out: _exp(raw, out),
-}
-
-
-def _exp(raw, out):
-    # Saturate at the largest float instead of overflowing to inf.
-    dt = raw.dtype.type
-    limit = np.nextafter(dt(np.log(np.finfo(dt).max)), dt(0))
-    return np.exp(np.minimum(raw, limit, out=out), out=out)
 
 
 registry = _make_registry("losses", Loss)
@@ -164,7 +149,7 @@ class Poisson(Loss):
     optimum, as in scikit-learn's MLPRegressor(loss="poisson").
     """
 
-    link = "exp"
+    link = LogLink()
 
     def loss(self, y, raw):
         return (np.exp(raw) - y * raw + special.xlogy(y, y) - y).sum(axis=1)
@@ -192,7 +177,7 @@ class Poisson(Loss):
 class LogLoss(Loss):
     """Cross-entropy with a softmax link (multiclass), via log-sum-exp."""
 
-    link = "softmax"
+    link = MultinomialLogit()
     classification = True
 
     def loss(self, y, raw):
@@ -223,7 +208,7 @@ class LogLoss(Loss):
 class BinaryLogLoss(Loss):
     """Cross-entropy with a logistic link on each output (binary, multilabel)."""
 
-    link = "logistic"
+    link = LogitLink()
     classification = True
 
     def loss(self, y, raw):

@@ -14,8 +14,10 @@ by default); a regressor has one output ``variable`` of shape
 ``(n_samples, n_outputs)``.
 
 Hidden activations are exported through their :meth:`onnx_forward
-<sknn.activations.Activation.onnx_forward>` method, which receives an
-:class:`OnnxGraph`.
+<sknn.activations.Activation.onnx_forward>` method and the loss's link
+through :meth:`onnx_inverse <sknn.links.Link.onnx_inverse>` (and, for a
+classifier, :meth:`onnx_proba <sknn.links.Link.onnx_proba>`); each receives
+an :class:`OnnxGraph`.
 
 Examples
 --------
@@ -77,6 +79,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .activations import Activation
 from .estimators import NNClassifier, NNRegressor
+from .links import Link
+from .losses import Loss
 
 __all__ = ["OnnxGraph"]
 
@@ -248,53 +252,64 @@ def _horner(graph, x, coefs, monic=False):
     return acc
 
 
-def _exp_link(graph, raw):
-    # Saturates at the largest float, as sknn.losses does.
-    dt = graph.dtype.type
-    limit = np.nextafter(dt(np.log(np.finfo(dt).max)), dt(0))
-    return graph.op("Exp", graph.op("Min", raw, graph.const(limit)))
-
-
-_LINKS = {
-    "identity": lambda graph, raw: raw,
-    "logistic": lambda graph, raw: graph.op("Sigmoid", raw),
-    "softmax": lambda graph, raw: graph.op("Softmax", raw, axis=1),
-    "exp": _exp_link,
-}
-
-
 def _owner(cls, attribute):
     return next(k for k in cls.__mro__ if attribute in vars(k))
+
+
+def _missing(cls, hook, methods, stub):
+    """Why ``cls`` has no usable ``hook`` for ``methods``, or None if it has one.
+
+    The hook must be defined where each method was, or below: a subclass that
+    changes the function must also say how to export it. ``stub`` is the
+    class whose ``hook`` only raises.
+    """
+    method = _owner(cls, hook)
+    if method is stub:
+        return ""
+    for attribute in methods:
+        defined = _owner(cls, attribute)
+        if not issubclass(method, defined):
+            return (
+                f" (it overrides {attribute} in {defined.__qualname__} but "
+                f"inherits {hook} from {method.__qualname__})"
+            )
+    return None
 
 
 def _check_exportable(model):
     """Raise before conversion if ``model`` cannot be exported."""
     check_is_fitted(model)
-    activation = model._activation
+    activation, loss = model._activation, model._loss
     cls = type(activation)
-    # onnx_forward must be defined where forward was, or below: a subclass that
-    # changes the function must also say how to export it.
-    method = _owner(cls, "onnx_forward")
-    for attribute in ("forward", "forward_biased"):
-        defined = _owner(cls, attribute)
-        if method is Activation or not issubclass(method, defined):
-            why = (
-                ""
-                if method is Activation
-                else f" (it overrides {attribute} in {defined.__qualname__} but "
-                f"inherits onnx_forward from {method.__qualname__})"
-            )
-            raise TypeError(
-                f"{type(model).__name__} cannot be exported to ONNX: its hidden "
-                f"activation {activation!r} ({cls.__module__}.{cls.__qualname__}) "
-                f"has no ONNX converter{why}. Define its onnx_forward(graph, x) "
-                "method; see the activation protocol in docs/components.md."
-            )
-    if model.out_activation_ not in _LINKS:
+    why = _missing(cls, "onnx_forward", ("forward", "forward_biased"), Activation)
+    if why is not None:
         raise TypeError(
-            f"{type(model).__name__} cannot be exported to ONNX: its output link "
-            f"{model.out_activation_!r} is not one of {sorted(_LINKS)}."
+            f"{type(model).__name__} cannot be exported to ONNX: its hidden "
+            f"activation {activation!r} ({cls.__module__}.{cls.__qualname__}) "
+            f"has no ONNX converter{why}. Define its onnx_forward(graph, x) "
+            "method; see the activation protocol in docs/components.md."
         )
+    if _owner(type(loss), "inverse_link") is not Loss:
+        raise TypeError(
+            f"{type(model).__name__} cannot be exported to ONNX: its loss "
+            f"{loss!r} overrides inverse_link, which the export cannot follow. "
+            "Give the loss a link (a sknn.links.Link with inverse and "
+            "onnx_inverse methods) instead; see the link protocol in "
+            "docs/components.md."
+        )
+    link, cls = loss.link, type(loss.link)
+    hooks = [("onnx_inverse", ("inverse",), Link, "onnx_inverse(graph, raw)")]
+    if isinstance(model, NNClassifier):
+        hooks.append(("onnx_proba", ("proba",), None, "onnx_proba(graph, p, y_type)"))
+    for hook, methods, stub, signature in hooks:
+        why = _missing(cls, hook, methods, stub)
+        if why is not None:
+            raise TypeError(
+                f"{type(model).__name__} cannot be exported to ONNX: its output "
+                f"link {link!r} ({cls.__module__}.{cls.__qualname__}) has no ONNX "
+                f"converter{why}. Define its {signature} method; see the link "
+                "protocol in docs/components.md."
+            )
 
 
 def _graph(scope, operator, container):
@@ -310,7 +325,7 @@ def _network(graph, model, x):
         a = graph.op("Add", graph.op("MatMul", a, graph.const(W)), graph.const(b))
         if i < last:
             a = model._activation.onnx_forward(graph, a)
-    return _LINKS[model.out_activation_](graph, a)
+    return model._loss.link.onnx_inverse(graph, a)
 
 
 def _class_labels(scope, model):
@@ -326,17 +341,9 @@ def _convert_classifier(scope, operator, container):
     op, const = graph.op, graph.const
     label, proba = (v.full_name for v in operator.outputs[:2])
     p = _network(graph, model, operator.inputs[0].full_name)
-    finfo = np.finfo(graph.dtype)
     y_type = model._label_binarizer.y_type_
     # What NNClassifier.predict_proba returns.
-    if model.out_activation_ == "softmax":
-        op("Max", p, const(finfo.tiny), output=proba)
-    else:
-        clipped = op("Min", op("Max", p, const(finfo.eps)), const(1 - finfo.eps))
-        if y_type == "binary":
-            op("Concat", op("Sub", const(1.0), clipped), clipped, axis=1, output=proba)
-        else:
-            op("Identity", clipped, output=proba)
+    op("Identity", model._loss.link.onnx_proba(graph, p, y_type), output=proba)
     # What NNClassifier.predict returns.
     if y_type == "multilabel-indicator":
         op(

@@ -560,7 +560,7 @@ def check_loss(loss, dtypes=_DEFAULT_DTYPES, n_outputs=3, y=None, extreme=None):
                 ref,
                 rtol,
                 atol,
-                f"inverse_link(raw) ({name}) against the {loss.link!r} link",
+                f"inverse_link(raw) ({name}) against the {loss.link.name!r} link",
             )
         buf = np.full_like(rt, np.nan)
         pb = call("inverse_link", rt, out=buf, what=f"inverse_link(raw, out) ({name})")

@@ -722,7 +722,7 @@ def _fitted(kind, **params):
 def _relabel(clf, loss):
     """``clf`` claiming another loss (and its link) than it was fitted with."""
     clf._loss = REGISTRIES["losses"].get(loss)()
-    clf.out_activation_ = clf._loss.link
+    clf.out_activation_ = clf._loss.link.name
     return clf
 
 

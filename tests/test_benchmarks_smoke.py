@@ -259,3 +259,15 @@ def test_unknown_names_are_refused(tabular):
         tabular.main(["--quick", "--datasets", "no_such_set"])
     with pytest.raises(SystemExit):
         tabular.main(["--quick", "--contenders", "sknn,torch"])
+
+
+def test_a_set_whose_package_is_missing_is_skipped_and_named(tabular):
+    missing = tabular.Dataset(
+        "missing", "binary", "nowhere", None, requires="sknn_no_such_package"
+    )
+    results, skipped, _ = tabular.run(
+        [missing], ["hgb"], {}, 3, 100, 1, log=lambda *args: None
+    )
+    assert results == []
+    assert skipped[0]["name"] == "missing"
+    assert "sknn_no_such_package" in skipped[0]["reason"]

@@ -95,6 +95,10 @@ RECIPE = dict(
     n_iter_no_change=20,
 )
 
+# Mean scores closer than this are a tie: sknn's default follows MLPClassifier's
+# trajectory, and rounding differences must not count as wins or losses.
+TIE = 1e-6
+
 METRICS = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2"}
 
 
@@ -645,7 +649,7 @@ def summarize(results, contenders):
         for r in results
         if ref
         and "hgb" in contenders
-        and r["contenders"]["hgb"]["mean"] > r["contenders"][ref]["mean"]
+        and r["contenders"]["hgb"]["mean"] > r["contenders"][ref]["mean"] + TIE
     ]
     gap = sum(
         r["contenders"]["hgb"]["mean"] - r["contenders"][ref]["mean"] for r in hgb_wins
@@ -666,8 +670,8 @@ def summarize(results, contenders):
                 r["contenders"][c]["mean"] - r["contenders"][ref]["mean"]
                 for r in results
             ]
-            s["beats_mlp"] = sum(x > 0 for x in diffs)
-            s["loses_to_mlp"] = sum(x < 0 for x in diffs)
+            s["beats_mlp"] = sum(x > TIE for x in diffs)
+            s["loses_to_mlp"] = sum(x < -TIE for x in diffs)
             if hgb_wins and gap > 0:
                 gain = sum(
                     r["contenders"][c]["mean"] - r["contenders"][ref]["mean"]
@@ -701,7 +705,7 @@ def table(report):
         best = max(r["contenders"][c]["mean"] for c in contenders)
         for c in contenders:
             e = r["contenders"][c]
-            mark = "**" if e["mean"] == best else ""
+            mark = "**" if e["mean"] >= best - TIE else ""
             cells.append(f"{mark}{e['mean']:.1f}±{e['std']:.1f}{mark}")
         cells += [f"{r['contenders'][c]['fit_time']:.2f}" for c in contenders]
         rows.append("| " + " | ".join(cells) + " |")

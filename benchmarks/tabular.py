@@ -415,29 +415,25 @@ def parse_recipe(expression):
     return params
 
 
+# Contender -> (classifier, regressor); "recipe" adds the recipe's parameters.
+CLASSES = {
+    "sknn": (NNClassifier, NNRegressor),
+    "recipe": (NNClassifier, NNRegressor),
+    "mlp": (MLPClassifier, MLPRegressor),
+    "hgb": (HistGradientBoostingClassifier, HistGradientBoostingRegressor),
+}
+CONTENDERS = tuple(CLASSES)
+
+
 def make_estimator(name, classification, recipe, max_iter=None):
     """A fresh contender; ``max_iter`` caps the fits of the --quick run."""
-    cap = {} if max_iter is None else {"max_iter": max_iter}
-    if name == "sknn":
-        cls = NNClassifier if classification else NNRegressor
-        return cls(random_state=SEED, **cap)
-    if name == "recipe":
-        cls = NNClassifier if classification else NNRegressor
-        return cls(**{**recipe, "random_state": SEED, **cap})
-    if name == "mlp":
-        cls = MLPClassifier if classification else MLPRegressor
-        return cls(random_state=SEED, **cap)
-    if name == "hgb":
-        cls = (
-            HistGradientBoostingClassifier
-            if classification
-            else HistGradientBoostingRegressor
-        )
-        return cls(random_state=SEED, **cap)
-    raise ValueError(f"unknown contender {name!r}; choose from {CONTENDERS}")
-
-
-CONTENDERS = ("sknn", "recipe", "mlp", "hgb")
+    if name not in CLASSES:
+        raise ValueError(f"unknown contender {name!r}; choose from {CONTENDERS}")
+    params = dict(recipe) if name == "recipe" else {}
+    params["random_state"] = SEED
+    if max_iter is not None:
+        params["max_iter"] = max_iter
+    return CLASSES[name][0 if classification else 1](**params)
 
 
 def preprocessor(X):
@@ -618,7 +614,7 @@ def run(
             "subsampled": n_original > len(X),
             "n_numeric": n_num,
             "n_categorical": X.shape[1] - n_num,
-            "d_encoded": int(prep.transform(X.iloc[:1]).shape[1]),
+            "d_encoded": len(prep.get_feature_names_out()),
             "n_classes": int(len(np.unique(y))) if d.is_classification() else None,
             "contenders": {},
         }

@@ -1,7 +1,12 @@
-"""Smoke test of the benchmark's code path (benchmarks/run.py --smoke).
+"""Smoke tests of the benchmarks' code paths.
 
-It runs the scaled-down workloads without PyTorch and checks the structure of
-the report, the JSON file and the printed table. Timings are never asserted.
+``benchmarks/run.py --smoke`` runs the scaled-down speed workloads without
+PyTorch; the tests check the structure of the report, the JSON file and the
+printed table. ``benchmarks/tabular.py --quick`` runs the real-data benchmark
+on a few bundled and synthetic sets with 3 folds and capped fits; the tests
+check the JSON report's shape, that every score is finite and that the summary
+follows from the per-dataset scores. Timings and score levels are never
+asserted.
 """
 
 import importlib.util
@@ -13,6 +18,8 @@ import pytest
 
 RUN_PY = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
 TRAINING = ["W1", "W2", "W2-f64", "W3", "W4"]
+TABULAR_PY = RUN_PY.with_name("tabular.py")
+CONTENDERS = ["sknn", "recipe", "mlp", "hgb"]
 
 
 @pytest.fixture(scope="module")
@@ -139,3 +146,128 @@ def test_description_says_when_openblas_kernels_are_forced(bench, smoke):
     text = bench.describe({"environment": env})
     assert "OPENBLAS_CORETYPE=Haswell forces OpenBLAS's kernels" in text
     assert "env -u OPENBLAS_CORETYPE" in text
+
+
+# ---------------------------------------------------------------- tabular.py
+@pytest.fixture(scope="module")
+def tabular():
+    spec = importlib.util.spec_from_file_location("sknn_benchmarks_tabular", TABULAR_PY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def tabular_quick(tabular, tmp_path_factory):
+    path = tmp_path_factory.mktemp("tabular") / "tabular.json"
+    report = tabular.main(["--quick", "--out", str(path)])
+    return report, json.loads(path.read_text())
+
+
+def test_json_report_has_every_dataset_and_contender(tabular, tabular_quick):
+    report, loaded = tabular_quick
+    assert loaded == json.loads(json.dumps(report))
+    assert loaded["settings"]["mode"] == "quick"
+    assert loaded["settings"]["folds"] == 3
+    assert loaded["settings"]["contenders"] == CONTENDERS
+    expected = [d.name for d in tabular.DATASETS if d.quick]
+    assert [d["name"] for d in loaded["datasets"]] == expected
+    assert {d["task"] for d in loaded["datasets"]} == {
+        "binary",
+        "multiclass",
+        "regression",
+    }
+    metric = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "r2"}
+    for d in loaded["datasets"]:
+        assert d["metric"] == metric[d["task"]]
+        assert d["n"] <= loaded["settings"]["max_rows"]
+        assert d["subsampled"] == (d["n_original"] > d["n"])
+        assert d["d_encoded"] >= d["n_numeric"] + d["n_categorical"] > 0
+        assert set(d["contenders"]) == set(CONTENDERS)
+        for entry in d["contenders"].values():
+            assert len(entry["scores"]) == len(entry["fit_times"]) == 3
+            assert all(math.isfinite(s) for s in entry["scores"])
+            assert all(t > 0 for t in entry["fit_times"])
+            assert entry["mean"] == pytest.approx(sum(entry["scores"]) / 3)
+            assert entry["convergence_warnings"] >= 0
+    assert loaded["rejected"] and all(r["reason"] for r in loaded["rejected"])
+
+
+def test_classification_scores_are_bounded(tabular_quick):
+    for d in tabular_quick[1]["datasets"]:
+        if d["task"] != "regression":
+            for entry in d["contenders"].values():
+                assert all(0 <= s <= 100 for s in entry["scores"])
+
+
+def test_capped_fits_are_counted_as_convergence_warnings(tabular_quick):
+    # --quick caps max_iter, so the MLPs stop early and say so; HGB never warns.
+    datasets = tabular_quick[1]["datasets"]
+    assert sum(d["contenders"]["mlp"]["convergence_warnings"] for d in datasets) > 0
+    assert sum(d["contenders"]["hgb"]["convergence_warnings"] for d in datasets) == 0
+
+
+def test_summary_matches_the_per_dataset_scores(tabular, tabular_quick):
+    loaded = tabular_quick[1]
+    datasets, summary = loaded["datasets"], loaded["summary"]
+    assert summary["n_datasets"] == len(datasets)
+    hgb_wins = [
+        d
+        for d in datasets
+        if d["contenders"]["hgb"]["mean"] > d["contenders"]["mlp"]["mean"] + tabular.TIE
+    ]
+    assert summary["hgb_beats_mlp_on"] == [d["name"] for d in hgb_wins]
+    for name, entry in summary["contenders"].items():
+        means = [d["contenders"][name]["mean"] for d in datasets]
+        assert entry["mean_score"] == pytest.approx(sum(means) / len(means))
+        diffs = [m - d["contenders"]["mlp"]["mean"] for m, d in zip(means, datasets)]
+        assert entry["beats_mlp"] == sum(x > tabular.TIE for x in diffs)
+        assert entry["loses_to_mlp"] == sum(x < -tabular.TIE for x in diffs)
+    contenders = summary["contenders"]
+    assert contenders["mlp"]["beats_mlp"] == contenders["mlp"]["loses_to_mlp"] == 0
+    if hgb_wins:
+        assert contenders["hgb"]["gap_closed"] == pytest.approx(1.0)
+        assert contenders["mlp"]["gap_closed"] == pytest.approx(0.0)
+
+
+def test_table_and_summary_text(tabular, tabular_quick):
+    report = tabular_quick[0]
+    text = tabular.table(report)
+    assert text.startswith("| dataset | task | n | num | cat | d |")
+    for d in report["datasets"]:
+        assert f"| {d['name']} |" in text
+    assert "subsampled to 150 rows" in text
+    summary = tabular.summary_text(report)
+    for name in CONTENDERS:
+        assert f"| {name} |" in summary
+
+
+def test_recipe_option_is_a_dict_of_estimator_parameters(tabular):
+    params = tabular.parse_recipe(
+        "dict(optimizer=AdamW(weight_decay=1e-3), dropout=0.2)"
+    )
+    assert params["dropout"] == 0.2
+    assert params["optimizer"].weight_decay == 1e-3
+    est = tabular.make_estimator("recipe", True, params)
+    assert est.get_params()["dropout"] == 0.2
+    with pytest.raises(TypeError, match="--recipe must evaluate to a dict"):
+        tabular.parse_recipe("(1, 2)")
+
+
+def test_unknown_names_are_refused(tabular):
+    with pytest.raises(SystemExit):
+        tabular.main(["--quick", "--datasets", "no_such_set"])
+    with pytest.raises(SystemExit):
+        tabular.main(["--quick", "--contenders", "sknn,torch"])
+
+
+def test_a_set_whose_package_is_missing_is_skipped_and_named(tabular):
+    missing = tabular.Dataset(
+        "missing", "binary", "nowhere", None, requires="sknn_no_such_package"
+    )
+    results, skipped, _ = tabular.run(
+        [missing], ["hgb"], {}, 3, 100, 1, log=lambda *args: None
+    )
+    assert results == []
+    assert skipped[0]["name"] == "missing"
+    assert "sknn_no_such_package" in skipped[0]["reason"]

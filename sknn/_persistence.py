@@ -43,7 +43,7 @@ from sklearn.preprocessing import LabelBinarizer
 from ._base import Component
 from ._engine import Layout
 from ._registry import REGISTRIES
-from ._state import COMPONENT_KINDS, COMPONENT_PARAMS, STATE, saved
+from ._state import COMPONENT_KINDS, COMPONENT_PARAMS, STATE, pack_weights, saved
 from ._validation import check_number, check_params
 from .estimators import NNClassifier, NNRegressor, _n_outputs
 
@@ -1132,9 +1132,8 @@ def _check_fitted(cls, attrs, pack, optimizer):
         if _int(attrs[name], name) != expected:
             _fail(f"{name}={attrs[name]} does not match the weights ({expected}).")
     layout = Layout(sizes)
-    if pack and layout.flat_of(coefs, intercepts) is None:
-        flat = layout.pack(coefs, intercepts, dtype)
-        attrs["coefs_"], attrs["intercepts_"] = layout.unpack(flat)
+    if pack:
+        pack_weights(attrs)
 
     loss = attrs["_loss"]
     if loss.classification != (cls is NNClassifier):

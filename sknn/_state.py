@@ -73,6 +73,7 @@ COMPONENT_PARAMS = {
 #: Estimator parameter -> registry kind.
 COMPONENT_KINDS = {name: p.kind for name, p in COMPONENT_PARAMS.items()}
 
+
 @dataclass(frozen=True)
 class Attribute:
     """One attribute of a fitted estimator.
@@ -272,4 +273,3 @@ def _layout(state):
     if not (isinstance(coefs, list) and isinstance(intercepts, list) and coefs):
         return None
     return Layout([coefs[0].shape[0], *(c.shape[1] for c in coefs)])
-

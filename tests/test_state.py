@@ -303,3 +303,28 @@ def test_state_names_are_unique_and_kinds_known():
         assert attr.copy in ("deep", "shallow", "share"), name
         if attr.kind in ("component", "components"):
             assert attr.of in COMPONENT_PARAMS, name
+
+
+@quiet
+def test_skops_path_checks_the_declared_state():
+    pytest.importorskip("skops.io")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, _, yr = _data()
+    reg = NNRegressor((3,), max_iter=2, random_state=0)
+    pipe = make_pipeline(StandardScaler(), reg).fit(X, yr)
+
+    def reloaded():
+        buf = io.BytesIO()
+        save(pipe, buf)
+        return load(io.BytesIO(buf.getvalue()))
+
+    np.testing.assert_array_equal(reloaded().predict(X), pipe.predict(X))
+    reg.classes_ = np.array([0, 1])
+    with pytest.raises(ValueError, match="not state of a NNRegressor"):
+        reloaded()
+    del reg.classes_
+    del reg._rng
+    with pytest.raises(ValueError, match="lacks the attributes.*_rng"):
+        reloaded()

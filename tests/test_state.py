@@ -328,3 +328,21 @@ def test_skops_path_checks_the_declared_state():
     del reg._rng
     with pytest.raises(ValueError, match="lacks the attributes.*_rng"):
         reloaded()
+
+
+@quiet
+@pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
+def test_scikit_learn_callbacks_are_shared_not_copied_by_a_resumed_fit(how):
+    # set_callbacks' objects are the user's: a resumed fit (partial_fit,
+    # warm_start) reports to them, as a fresh fit does.
+    callback = pytest.importorskip("sklearn.callback")
+    X, y, _ = _data()
+    monitor = callback.ScoringMonitor(scoring="accuracy")
+    clf = NNClassifier((3,), max_iter=2, random_state=0).set_callbacks(monitor)
+    if how == "partial_fit":
+        clf.partial_fit(X, y, classes=[0, 1])
+    else:
+        clf.set_params(warm_start=True).fit(X, y)
+    assert clf._skl_callbacks[0] is monitor
+    rows = [r for r in monitor.get_logs().data if r["task_name"] == "epoch"]
+    assert len(rows) == clf.n_iter_ >= 1

@@ -43,13 +43,16 @@ from sklearn.preprocessing import LabelBinarizer
 from ._base import Component
 from ._engine import Layout
 from ._registry import REGISTRIES
+from ._state import COMPONENT_KINDS, COMPONENT_PARAMS, STATE, pack_weights, saved
 from ._validation import check_number, check_params
 from .estimators import NNClassifier, NNRegressor, _n_outputs
 
 __all__ = ["save", "load", "skops_trusted_types", "FORMAT_NAME", "FORMAT_VERSION"]
 
 FORMAT_NAME = "sknn-model"
-FORMAT_VERSION = 1
+# 2: the attributes are exactly the declared saved state (sknn._state);
+# 1: every non-parameter entry of __dict__. Both are read the same way.
+FORMAT_VERSION = 2
 
 _ESTIMATORS = {"NNClassifier": NNClassifier, "NNRegressor": NNRegressor}
 _METADATA = "metadata.json"
@@ -76,14 +79,6 @@ _ZIP_ERRORS = (
     ValueError,
     OverflowError,
 )
-# Estimator parameter -> the component kind it may hold.
-_PARAM_KINDS = {
-    "activation": "activations",
-    "loss": "losses",
-    "optimizer": "optimizers",
-    "lr_schedule": "schedules",
-    "weight_init": "initializers",
-}
 
 
 def _fail(message):
@@ -347,28 +342,28 @@ def save(estimator, path):
     }
     fitted = hasattr(estimator, "coefs_")
     attributes = {}
-    if fitted:
-        for name, value in vars(estimator).items():
-            # scikit-learn callbacks (set_callbacks) observe a fit; not the model.
-            if name in params or name == "_skl_callbacks":
-                continue
-            where = f"attribute {name!r}"
-            if name == "_rng" and value is not None and value is estimator.random_state:
-                attributes[name] = {"type": "same_as_parameter", "name": "random_state"}
-            elif name in ("coefs_", "intercepts_"):
-                attributes[name] = [
-                    {
-                        "type": "ndarray",
-                        "array": writer.add_array(np.asarray(a), f"{name}{i}"),
-                    }
-                    for i, a in enumerate(value)
-                ]
-            elif name == "classes_":
-                attributes[name] = writer.encode_labels(value, where)
-            else:
-                attributes[name] = writer.encode(
-                    value, where, name, state=name == "callbacks_"
-                )
+    state = vars(estimator)
+    for name, attr in saved(cls).items() if fitted else ():
+        if name not in state:
+            continue
+        value, where = state[name], f"attribute {name!r}"
+        rng = attr.kind == "random_state" and value is not None
+        if rng and value is estimator.random_state:
+            attributes[name] = {"type": "same_as_parameter", "name": "random_state"}
+        elif attr.kind == "layers":
+            attributes[name] = [
+                {
+                    "type": "ndarray",
+                    "array": writer.add_array(np.asarray(a), f"{name}{i}"),
+                }
+                for i, a in enumerate(value)
+            ]
+        elif attr.kind == "labels":
+            attributes[name] = writer.encode_labels(value, where)
+        else:
+            attributes[name] = writer.encode(
+                value, where, name, state=attr.kind == "components"
+            )
     arrays = {
         name: {"dtype": a.dtype.str, "shape": list(a.shape)}
         for name, a in writer.arrays.items()
@@ -912,7 +907,7 @@ def _load_sknn(zf, budget):
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
         _fail(f"not an sknn model file (metadata.json has no format {FORMAT_NAME!r}).")
     version = meta.get("format_version")
-    _int(version, "format_version", 1)
+    _int(version, "format_version", 1)  # 1 and 2 differ only in what save writes
     if version > FORMAT_VERSION:
         _fail(
             f"it uses format version {version}, written by a newer sknn "
@@ -1003,9 +998,14 @@ def _decode(cls, meta, arrays, budget, pack=False):
     for name, node in attrs_node.items():
         if not _ATTR_NAME.match(name) or name in valid or hasattr(cls, name):
             _fail(f"{name!r} is not an allowed attribute name.")
-        attrs[name] = reader.decode(
-            node, f"attribute {name!r}", state=name == "callbacks_"
+        attr = STATE.get(name)
+        value = reader.decode(
+            node,
+            f"attribute {name!r}",
+            state=attr is not None and attr.kind == "components",
         )
+        if attr is not None and attr.saved:  # others are checked as values only
+            attrs[name] = value
     if reader.used != set(arrays):
         _fail(f"the arrays {sorted(set(arrays) - reader.used)} are not used.")
     _check_estimator(estimator, attrs, meta["fitted"], pack)
@@ -1053,49 +1053,53 @@ def _check_estimator(estimator, attrs, fitted, pack):
 
 
 def _check_param_kinds(params):
-    for name, kind in _PARAM_KINDS.items():
-        value = params.get(name)
-        base = REGISTRIES[kind].base
-        ok = isinstance(value, (str, base)) or (
-            isinstance(value, type) and issubclass(value, base)
-        )
-        if name in params and not ok:
+    for name, p in COMPONENT_PARAMS.items():
+        if name not in params:
+            continue
+        value, base = params[name], REGISTRIES[p.kind].base
+        if p.many and not (
+            value is None
+            or (
+                isinstance(value, (list, tuple))
+                and all(_component_spec(v, base) for v in value)
+            )
+        ):
+            _fail(
+                f"parameter {name!r} must be None or a list of {p.kind}; got {value!r}."
+            )
+        if not p.many and not _component_spec(value, base):
             _fail(
                 f"parameter {name!r} must be a registered name or an instance of "
                 f"{base.__name__}; got {value!r}."
             )
-    callbacks = params.get("callbacks")
-    base = REGISTRIES["callbacks"].base
-    if callbacks is not None and not (
-        isinstance(callbacks, (list, tuple))
-        and all(
-            isinstance(c, (str, base)) or (isinstance(c, type) and issubclass(c, base))
-            for c in callbacks
-        )
-    ):
-        _fail(
-            "parameter 'callbacks' must be None or a list of callbacks; got "
-            f"{callbacks!r}."
-        )
+
+
+def _component_spec(value, base):
+    """Whether ``value`` is a name, class or instance of a component of ``base``."""
+    return isinstance(value, (str, base)) or (
+        isinstance(value, type) and issubclass(value, base)
+    )
 
 
 def _check_fitted(cls, attrs, pack, optimizer):
-    """Check the fitted attributes against the invariants ``fit`` guarantees."""
-    required = [
-        "coefs_",
-        "intercepts_",
-        "n_layers_",
-        "n_outputs_",
-        "out_activation_",
-        "n_features_in_",
-        "_activation",
-        "_loss",
-    ]
-    if cls is NNClassifier:
-        required += ["classes_", "_label_binarizer"]
-    missing = [name for name in required if name not in attrs]
+    """Check the fitted attributes against the invariants ``fit`` guarantees.
+
+    ``attrs`` holds saved state only (``sknn._state.STATE``): each attribute
+    the declaration says every fitted ``cls`` has, none that ``cls`` lacks,
+    each of its declared kind; then the invariants between them.
+    """
+    declared = saved(cls)
+    foreign = sorted(set(attrs) - set(declared))
+    if foreign:
+        _fail(f"{foreign} are not state of a {cls.__name__}.")
+    missing = [n for n, a in declared.items() if a.required and n not in attrs]
     if missing:
         _fail(f"the fitted estimator lacks the attributes {missing}.")
+    for name, value in attrs.items():
+        attr = declared[name]
+        check = _KIND_CHECKS.get(attr.kind)
+        if check is not None and not (value is None and attr.none):
+            check(value, name, attr)
 
     coefs, intercepts = attrs["coefs_"], attrs["intercepts_"]
     if not (
@@ -1128,15 +1132,10 @@ def _check_fitted(cls, attrs, pack, optimizer):
         if _int(attrs[name], name) != expected:
             _fail(f"{name}={attrs[name]} does not match the weights ({expected}).")
     layout = Layout(sizes)
-    if pack and layout.flat_of(coefs, intercepts) is None:
-        flat = layout.pack(coefs, intercepts, dtype)
-        attrs["coefs_"], attrs["intercepts_"] = layout.unpack(flat)
+    if pack:
+        pack_weights(attrs)
 
-    activation, loss = attrs["_activation"], attrs["_loss"]
-    if not isinstance(activation, REGISTRIES["activations"].base):
-        _fail("_activation must be an activation component.")
-    if not isinstance(loss, REGISTRIES["losses"].base):
-        _fail("_loss must be a loss component.")
+    loss = attrs["_loss"]
     if loss.classification != (cls is NNClassifier):
         _fail(f"the loss {type(loss).__name__} does not suit a {cls.__name__}.")
     if attrs["out_activation_"] != loss.link.name:
@@ -1145,56 +1144,23 @@ def _check_fitted(cls, attrs, pack, optimizer):
             f"link {loss.link.name!r}."
         )
 
-    for name in ("n_iter_", "t_", "_no_improvement_count"):
-        if name in attrs:
-            _int(attrs[name], name)
-    for name in ("loss_", "best_loss_", "best_validation_score_", "_best_valid_loss"):
-        if name in attrs:
-            _float(attrs[name], name, none=name != "loss_")
-    for name in ("loss_curve_", "validation_scores_"):
+    # The shapes of arrays that follow the network.
+    for name, attr in declared.items():
         value = attrs.get(name)
-        if name in attrs and not (value is None and name == "validation_scores_"):
-            if not isinstance(value, list):
-                _fail(f"{name} must be a list of numbers.")
-            for v in value:
-                _float(v, name)
-    history = attrs.get("history_", [])
-    if not (isinstance(history, list) and all(isinstance(r, dict) for r in history)):
-        _fail("history_ must be a list of dicts.")
-    names = attrs.get("feature_names_in_")
-    if "feature_names_in_" in attrs and not (
-        isinstance(names, np.ndarray)
-        and names.dtype == object
-        and names.shape == (sizes[0],)
-        and all(isinstance(s, str) for s in names)
-    ):
-        _fail("feature_names_in_ must be n_features_in_ strings.")
-    if "_rng" in attrs and not isinstance(
-        attrs["_rng"], (np.random.RandomState, type(None))
-    ):
-        _fail("_rng must be a random state.")
-    for name in ("_best_params",):
-        value = attrs.get(name)
-        if value is not None and not (
-            isinstance(value, np.ndarray)
-            and value.shape == (layout.n_params,)
-            and value.dtype.kind == "f"
-        ):
-            _fail(f"{name} must be None or a float array of {layout.n_params} values.")
+        if attr.kind == "names" and value is not None and value.shape != (sizes[0],):
+            _fail(f"{name} must be n_features_in_ strings.")
+        if attr.kind == "array" and value is not None:
+            if value.shape != (layout.n_params,):
+                _fail(f"{name} must be None or {layout.n_params} values.")
     if "optimizer_state_" in attrs:
         # A stand-in of the parameter vector's shape and dtype: no memory.
         params = np.broadcast_to(np.zeros((), dtype), (layout.n_params,))
         try:
-            optimizer = REGISTRIES["optimizers"].resolve(optimizer, "optimizer")
+            registry = REGISTRIES[COMPONENT_KINDS["optimizer"]]
+            optimizer = registry.resolve(optimizer, "optimizer")
             optimizer.check_state(attrs["optimizer_state_"], params)
         except (TypeError, ValueError) as exc:
             _fail(f"optimizer_state_ does not belong to the optimizer: {exc}")
-    callbacks = attrs.get("callbacks_", [])
-    base = REGISTRIES["callbacks"].base
-    if not (
-        isinstance(callbacks, list) and all(isinstance(c, base) for c in callbacks)
-    ):
-        _fail("callbacks_ must be a list of callbacks.")
 
     if cls is NNClassifier:
         classes, lb = attrs["classes_"], attrs["_label_binarizer"]
@@ -1223,8 +1189,61 @@ def _check_fitted(cls, attrs, pack, optimizer):
                 f"a {lb.y_type_} classifier with {len(classes)} classes and the "
                 f"{loss.link.name} output link has {expected} outputs, not {sizes[-1]}."
             )
-    elif "classes_" in attrs or "_label_binarizer" in attrs:
-        _fail("a regressor has no classes.")
+
+
+def _check_list(check):
+    def check_list(value, name, attr):
+        if not isinstance(value, list):
+            _fail(f"{name} must be a list.")
+        for item in value:
+            check(item, name, attr)
+
+    return check_list
+
+
+def _check_type(types, what):
+    def check(value, name, attr):
+        if not isinstance(value, types):
+            _fail(f"{name} must be {what}; got {type(value).__name__}.")
+
+    return check
+
+
+def _check_component(value, name, attr):
+    registry = REGISTRIES[COMPONENT_KINDS[attr.of]]
+    if not isinstance(value, registry.base):
+        _fail(f"{name} must be a component of kind {registry.kind!r}; got {value!r}.")
+
+
+def _check_names(value, name, attr):
+    if not (
+        isinstance(value, np.ndarray)
+        and value.ndim == 1
+        and value.dtype == object
+        and all(isinstance(s, str) for s in value)
+    ):
+        _fail(f"{name} must be n_features_in_ strings.")
+
+
+def _check_float_array(value, name, attr):
+    if not (isinstance(value, np.ndarray) and value.dtype.kind == "f"):
+        _fail(f"{name} must be{' None or' if attr.none else ''} a float array.")
+
+
+# The type check of each kind of declared attribute (sknn._state.Attribute);
+# kinds without one are checked with the invariants in _check_fitted.
+_KIND_CHECKS = {
+    "int": lambda value, name, attr: _int(value, name),
+    "float": lambda value, name, attr: _float(value, name),
+    "str": lambda value, name, attr: _str(value, name),
+    "floats": _check_list(lambda value, name, attr: _float(value, name)),
+    "records": _check_list(_check_type(dict, "a list of dicts")),
+    "names": _check_names,
+    "array": _check_float_array,
+    "random_state": _check_type(np.random.RandomState, "a random state"),
+    "component": _check_component,
+    "components": _check_list(_check_component),
+}
 
 
 def skops_trusted_types():
@@ -1343,8 +1362,7 @@ def _load_skops(fh, zf, budget):
     if not isinstance(obj, BaseEstimator):
         _fail(f"it holds a {type(obj).__name__}, not an estimator.")
     for est in _sknn_estimators(obj):
-        params = est.get_params(deep=False)
-        attrs = {k: v for k, v in vars(est).items() if k not in params}
+        attrs = {k: v for k, v in vars(est).items() if k in STATE and STATE[k].saved}
         fitted = hasattr(est, "coefs_")
         _check_estimator(est, attrs, fitted, pack=fitted)
         vars(est).update(attrs)

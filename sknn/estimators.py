@@ -6,7 +6,6 @@ fitted attributes. The arithmetic is in :mod:`sknn._engine`.
 """
 
 import contextlib
-import copy
 import functools
 import inspect
 import re
@@ -35,7 +34,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _engine, _sklearn_callbacks
+from . import _engine, _sklearn_callbacks, _state
 from ._base import StopTraining
 from ._registry import REGISTRIES, ComponentParamsMixin
 from ._sampling import KeyedUniforms, content_split, row_keys
@@ -148,18 +147,6 @@ def _check_weight_values(w, name):
     return w
 
 
-def _private_copy(value):
-    """A copy of a fitted attribute that resumed training may change in place.
-
-    Lists of records (``history_``, ``loss_curve_``, ...) only grow, so a
-    shallow copy is enough; everything else (weights, optimizer state, random
-    state, callbacks with their run-time state) is copied deeply.
-    """
-    if isinstance(value, list) and all(isinstance(v, dict | float) for v in value):
-        return list(value)
-    return copy.deepcopy(value)
-
-
 def _float_dtypes(X):
     """The dtypes ``validate_data`` may give ``X``, float32 first for float32 frames.
 
@@ -173,19 +160,6 @@ def _float_dtypes(X):
     except Exception:
         return _DTYPES
     return (np.float32, np.float64) if dtype == np.float32 else _DTYPES
-
-
-def _flat_of(state):
-    """``(layout, flat vector)`` behind ``state``'s coefs_ and intercepts_.
-
-    ``(None, None)`` when they are not the views of one flat vector.
-    """
-    coefs, intercepts = state.get("coefs_"), state.get("intercepts_")
-    if not (isinstance(coefs, list) and isinstance(intercepts, list) and coefs):
-        return None, None
-    layout = _engine.Layout([coefs[0].shape[0], *(c.shape[1] for c in coefs)])
-    flat = layout.flat_of(coefs, intercepts)
-    return (None, None) if flat is None else (layout, flat)
 
 
 @contextlib.contextmanager
@@ -327,12 +301,9 @@ class _BaseNN(
     """Shared parameters, training loop and prediction path."""
 
     _default_loss = "squared_error"
+    _default_weight_init = "glorot_uniform"
     _component_kinds = {
-        "activation": "activations",
-        "loss": "losses",
-        "optimizer": "optimizers",
-        "lr_schedule": "schedules",
-        "weight_init": "initializers",
+        name: p.kind for name, p in _state.COMPONENT_PARAMS.items() if not p.many
     }
 
     def __init__(
@@ -402,13 +373,17 @@ class _BaseNN(
                 f"{self.hidden_layer_sizes!r}."
             )
         s.hidden = [int(h) for h in hls]
-        s.activation = REGISTRIES["activations"].resolve(self.activation, "activation")
-        loss = self._default_loss if _is_auto(self.loss) else self.loss
-        s.loss = None if loss is None else REGISTRIES["losses"].resolve(loss, "loss")
-        s.optimizer = REGISTRIES["optimizers"].resolve(self.optimizer, "optimizer")
-        s.schedule = REGISTRIES["schedules"].resolve(self.lr_schedule, "lr_schedule")
-        init = "glorot_uniform" if _is_auto(self.weight_init) else self.weight_init
-        s.initializer = REGISTRIES["initializers"].resolve(init, "weight_init")
+        for name, p in _state.COMPONENT_PARAMS.items():
+            if p.many:
+                continue  # callbacks: a list, checked below
+            value = getattr(self, name)
+            default = getattr(self, f"_default_{name}") if p.auto else False
+            if _is_auto(value) and p.auto:
+                value = default
+            if value is None and default is None:
+                setattr(s, p.spec, None)  # chosen in fit from the target
+            else:
+                setattr(s, p.spec, REGISTRIES[p.kind].resolve(value, name))
         if isinstance(self.learning_rate, str) and self.learning_rate in _MLP_SCHEDULES:
             raise TypeError(
                 "learning_rate must be a float > 0, the step size (MLP's "
@@ -486,7 +461,8 @@ class _BaseNN(
 
     def _partial_fit_available(self):
         try:
-            cls = REGISTRIES["optimizers"].class_of(self.optimizer)
+            registry = REGISTRIES[_state.COMPONENT_KINDS["optimizer"]]
+            cls = registry.class_of(self.optimizer)
         except ValueError:
             return True  # an unknown name: partial_fit will say so
         if not getattr(cls, "stochastic", True):
@@ -562,22 +538,17 @@ class _BaseNN(
         previous model during a refit. A failed call leaves it exactly as it
         was. The copy is published by replacing ``__dict__`` in one step.
         """
-        keep = set(self._get_param_names())
         resume = incremental or self.warm_start
-        layout, held = _flat_of(self.__dict__) if resume else (None, None)
-        if held is not None:
-            keep |= {"coefs_", "intercepts_"}  # copied below as one flat vector
+        held = _state.flat_weights(self.__dict__)[1] if resume else None
         work = object.__new__(type(self))
-        work.__dict__.update(
-            (k, v if k in keep or not resume else _private_copy(v))
-            for k, v in self.__dict__.items()
-        )
-        if held is not None:
-            work.coefs_, work.intercepts_ = layout.unpack(held.copy())
+        if resume:  # the declared state, copied as declared
+            work.__dict__.update(_state.private_copy(self.__dict__, type(self)))
+        else:  # a fresh fit replaces the state
+            work.__dict__.update(self.__dict__)
         work._fit_unsafe(X, y, sample_weight, incremental, classes, validation)
         # Resumed training updates the arrays the user holds (coefs_ are live):
         # the new weights are copied into them, in one copy of the flat vector.
-        new = _flat_of(work.__dict__)[1]
+        new = _state.flat_weights(work.__dict__)[1]
         if new is not None and held is not None and new.shape == held.shape:
             if new.dtype == held.dtype:
                 held[:] = new
@@ -690,20 +661,7 @@ class _BaseNN(
         self.n_layers_ = len(layout.sizes)
         self.n_outputs_ = layout.sizes[-1]
         self.out_activation_ = spec.loss.link.name
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.loss_ = np.nan
-        self.history_ = []
-        self.loss_curve_ = []
-        self._no_improvement_count = 0
-        self._best_params = None
-        self._best_valid_loss = np.inf
-        if self.early_stopping:
-            self.validation_scores_, self.best_validation_score_ = [], -np.inf
-            self.best_loss_ = None
-        else:
-            self.validation_scores_ = self.best_validation_score_ = None
-            self.best_loss_ = np.inf
+        _state.start(self)  # the training records, as declared
         return params
 
     def _resume(self, layout, spec, dtype):
@@ -725,11 +683,8 @@ class _BaseNN(
                 for key, value in state.items():
                     if isinstance(value, np.ndarray) and value.shape == params.shape:
                         state[key] = value.astype(dtype, copy=False)
-        if self.validation_scores_ is None and self.early_stopping:
-            self.validation_scores_, self.best_validation_score_ = [], -np.inf
-            self._best_valid_loss = np.inf
-        if self.best_loss_ is None and not self.early_stopping:
-            self.best_loss_ = np.inf
+        # What early_stopping, turned on or off since, needs.
+        _state.start(self, only_missing=True)
         return params
 
     def _batch_size(self, n):
@@ -1134,13 +1089,7 @@ class _BaseNN(
         # Unpickling copies each array on its own: make coefs_ and intercepts_
         # views of one flat vector again, as after fit.
         super().__setstate__(state)
-        coefs, intercepts = state.get("coefs_"), state.get("intercepts_")
-        if isinstance(coefs, list) and isinstance(intercepts, list) and coefs:
-            sizes = [coefs[0].shape[0], *(c.shape[1] for c in coefs)]
-            layout = _engine.Layout(sizes)
-            if layout.flat_of(coefs, intercepts) is None:
-                flat = layout.pack(coefs, intercepts, coefs[0].dtype)
-                self.coefs_, self.intercepts_ = layout.unpack(flat)
+        _state.pack_weights(self.__dict__)
 
     # ------------------------------------------------------------- prediction
     def _raw(self, X):

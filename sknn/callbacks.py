@@ -62,10 +62,7 @@ class Callback(Component):
     >>> clf = NNClassifier(hidden_layer_sizes=(8,), batch_size=50, max_iter=2,
     ...                    n_iter_no_change=5, callbacks=[GradNorms()],
     ...                    random_state=0)
-    >>> import warnings
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore")
-    ...     len(clf.fit(X, y).callbacks_[0].norms_)  # 2 epochs of 3 batches
+    >>> len(clf.fit(X, y).callbacks_[0].norms_)  # 2 epochs of 3 batches
     6
     """
 

@@ -42,7 +42,7 @@ from sklearn.preprocessing import LabelBinarizer
 
 from ._base import Component
 from ._engine import Layout
-from ._registry import REGISTRIES
+from ._registry import REGISTRIES, named_components
 from ._validation import check_number, check_params
 from .estimators import NNClassifier, NNRegressor, _n_outputs
 
@@ -85,6 +85,8 @@ _PARAM_KINDS = {
     "weight_init": "initializers",
 }
 _LINKS = ("identity", "logistic", "softmax", "exp")
+# Attributes an estimator has only while it trains, or that are not the model.
+_RUN_TIME = frozenset({"_skl_callbacks", "_fit_data", "_hooks"})
 
 
 def _fail(message):
@@ -350,8 +352,10 @@ def save(estimator, path):
     attributes = {}
     if fitted:
         for name, value in vars(estimator).items():
-            # scikit-learn callbacks (set_callbacks) observe a fit; not the model.
-            if name in params or name == "_skl_callbacks":
+            # scikit-learn callbacks (set_callbacks) observe a fit, and a save
+            # during training (Checkpoint) meets the loop's run-time state: not
+            # the model.
+            if name in params or name in _RUN_TIME:
                 continue
             where = f"attribute {name!r}"
             if name == "_rng" and value is not None and value is estimator.random_state:
@@ -1066,13 +1070,15 @@ def _check_param_kinds(params):
                 f"{base.__name__}; got {value!r}."
             )
     callbacks = params.get("callbacks")
-    base = REGISTRIES["callbacks"].base
-    if callbacks is not None and not (
-        isinstance(callbacks, (list, tuple))
-        and all(
-            isinstance(c, (str, base)) or (isinstance(c, type) and issubclass(c, base))
-            for c in callbacks
-        )
+    registry = REGISTRIES["callbacks"]
+    base = registry.base
+    try:
+        entries = named_components(callbacks, "callbacks", registry)
+    except (TypeError, ValueError) as exc:
+        _fail(f"parameter {exc}")
+    if not all(
+        isinstance(c, (str, base)) or (isinstance(c, type) and issubclass(c, base))
+        for _, c in entries
     ):
         _fail(
             "parameter 'callbacks' must be None or a list of callbacks; got "

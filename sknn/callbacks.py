@@ -40,11 +40,112 @@ __all__ = [
 class Callback(Component):
     """Base class of callbacks; every hook does nothing by default.
 
-    To stop training from a hook, raise :class:`sknn.StopTraining`.
+    Per fit, the hooks run in this order::
+
+        on_train_begin
+        for each epoch:
+            on_epoch_begin
+            for each minibatch:          (stochastic optimizers only)
+                on_batch_begin
+                on_grad_computed
+                on_batch_end
+            on_epoch_end
+        on_train_end
+
+    A full-batch optimizer (L-BFGS) calls the epoch hooks once per
+    iteration and no batch hook. Only the hooks a callback overrides are
+    called, so an unused hook costs nothing per batch. To stop training,
+    raise :class:`sknn.StopTraining` from ``on_epoch_end`` or
+    ``on_batch_end``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_iris
+    >>> from sknn import NNClassifier
+    >>> from sknn.callbacks import Callback
+    >>> class GradNorms(Callback):
+    ...     def on_train_begin(self, estimator, X=None, y=None):
+    ...         self.norms_ = []
+    ...     def on_grad_computed(self, estimator, grad, batch):
+    ...         self.norms_.append(float(np.linalg.norm(grad)))
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = NNClassifier(hidden_layer_sizes=(8,), batch_size=50, max_iter=2,
+    ...                    n_iter_no_change=5, callbacks=[GradNorms()],
+    ...                    random_state=0)
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     len(clf.fit(X, y).callbacks_[0].norms_)  # 2 epochs of 3 batches
+    6
     """
 
     def on_train_begin(self, estimator, X=None, y=None):
-        """Called once at the start of ``fit``/``partial_fit``."""
+        """Called once at the start of ``fit``/``partial_fit``.
+
+        Parameters
+        ----------
+        estimator : NNClassifier or NNRegressor
+            The estimator about to train, its fitted attributes initialised.
+        X, y : array-like or None
+            The training data and targets as passed to ``fit``.
+        """
+
+    def on_epoch_begin(self, estimator, epoch):
+        """Called before each epoch (each L-BFGS iteration).
+
+        Parameters
+        ----------
+        estimator : NNClassifier or NNRegressor
+            The estimator being trained.
+        epoch : int
+            One-based number of the epoch about to run, over the whole
+            history (as in :meth:`on_epoch_end`).
+        """
+
+    def on_batch_begin(self, estimator, batch):
+        """Called before each minibatch (not by full-batch optimizers).
+
+        Parameters
+        ----------
+        estimator : NNClassifier or NNRegressor
+            The estimator being trained.
+        batch : int
+            Zero-based number of the minibatch within the epoch.
+        """
+
+    def on_grad_computed(self, estimator, grad, batch):
+        """Called with each minibatch's gradient, before the optimizer step.
+
+        Parameters
+        ----------
+        estimator : NNClassifier or NNRegressor
+            The estimator being trained.
+        grad : ndarray of shape (n_params,)
+            The gradient as one flat vector, laid out as the flat parameter
+            vector (every ``coefs_`` then every ``intercepts_``, each
+            flattened in C order). Writable: changing it in place changes
+            the step. It leaves out the L2 term when the optimizer adds it
+            itself (``optimizer.takes_l2``, e.g. AdamW).
+        batch : int
+            Zero-based number of the minibatch within the epoch.
+        """
+
+    def on_batch_end(self, estimator, batch, logs):
+        """Called after each minibatch's optimizer step.
+
+        Parameters
+        ----------
+        estimator : NNClassifier or NNRegressor
+            The estimator being trained; ``coefs_`` hold the updated weights.
+        batch : int
+            Zero-based number of the minibatch within the epoch.
+        logs : dict
+            ``{"batch": batch, "size": rows in the batch, "loss": the batch's
+            objective}``. Raising :class:`sknn.StopTraining` here ends
+            training after this batch; the epoch is recorded over the batches
+            it ran.
+        """
 
     def on_epoch_end(self, estimator, epoch, logs):
         """Called after each epoch with the epoch's ``history_`` record.
@@ -62,6 +163,12 @@ class Callback(Component):
 
     def on_train_end(self, estimator):
         """Called once when training ends, however it ends."""
+
+
+def _overriding(callbacks, hook):
+    """The callbacks among ``callbacks`` whose class overrides ``hook``."""
+    base = getattr(Callback, hook)
+    return [cb for cb in callbacks if getattr(type(cb), hook, base) is not base]
 
 
 registry = _make_registry("callbacks", Callback)

@@ -40,7 +40,7 @@ from ._base import StopTraining
 from ._registry import REGISTRIES, ComponentParamsMixin, named_components
 from ._sampling import KeyedUniforms, content_split, row_keys
 from ._validation import _is_int, _is_real, array_api_inputs, check_bool, check_number
-from .callbacks import ProgressTable, _fit_data
+from .callbacks import ProgressTable, _fit_data, _overriding
 
 __all__ = ["NNClassifier", "NNRegressor"]
 
@@ -92,6 +92,29 @@ class _available_if:
             return self.fn(estimator, *args, **kwargs)
 
         return unbound
+
+
+class _Hooks:
+    """The callbacks that override each per-epoch and per-batch hook."""
+
+    def __init__(self, callbacks):
+        self.epoch_begin = _overriding(callbacks, "on_epoch_begin")
+        self.batch_begin = _overriding(callbacks, "on_batch_begin")
+        self.grad_computed = _overriding(callbacks, "on_grad_computed")
+        self.batch_end = _overriding(callbacks, "on_batch_end")
+
+    def end_batch(self, estimator, batch, size, loss):
+        """Call ``on_batch_end``; True when a callback stops training."""
+        logs = {"batch": batch, "size": size, "loss": float(loss)}
+        stop = False
+        for cb in self.batch_end:
+            try:
+                cb.on_batch_end(estimator, batch, logs)
+            except StopTraining as exc:
+                stop = True
+                if estimator.verbose:
+                    print(f"Stopping: {exc}")
+        return stop
 
 
 class _Diverged(Exception):
@@ -650,6 +673,7 @@ class _BaseNN(
             self.callbacks_ = [clone(cb) for cb in spec.callbacks]
             for cb in self.callbacks_:
                 cb.on_train_begin(self, X, y)
+        self._hooks = _Hooks(self.callbacks_)
         if not incremental:
             self._no_improvement_count = 0
         # Most epochs, or L-BFGS iterations plus the one it may leave open.
@@ -684,6 +708,7 @@ class _BaseNN(
             if not incremental:
                 for cb in self.callbacks_:
                     cb.on_train_end(self)
+            del self._hooks
             self.__dict__.pop("_fit_data", None)  # run-time only, for callbacks
         return self
 
@@ -867,9 +892,12 @@ class _BaseNN(
         initial, previous_start, epoch_start = (params.copy() for _ in range(3))
         epochs_before = epoch = len(self.history_)
         stopped, diverged = False, None
+        hooks = self._hooks
         try:
             for _ in range(epochs):
                 epoch = len(self.history_) + 1
+                for cb in hooks.epoch_begin:
+                    cb.on_epoch_begin(self, epoch)
                 start_time = time.perf_counter()
                 previous_start, epoch_start = epoch_start, previous_start
                 epoch_start[:] = params
@@ -887,7 +915,7 @@ class _BaseNN(
                     (self._salt + 7919 * len(self.history_)) if keys is not None else 0
                 )
                 noise = None
-                for start in range(0, n, batch_size):
+                for batch, start in enumerate(range(0, n, batch_size)):
                     stop = min(start + batch_size, n)
                     if self.shuffle:
                         idx = order[start:stop]
@@ -899,15 +927,23 @@ class _BaseNN(
                     tasks.begin_batch(idx)
                     if self.dropout:
                         noise = KeyedUniforms(keys[idx], epoch_salt)
+                    for cb in hooks.batch_begin:
+                        cb.on_batch_begin(self, batch)
+                    loss = net.loss_grad(Xb, Yb, swb, noise, add_l2=not takes_l2)
+                    for cb in hooks.grad_computed:
+                        cb.on_grad_computed(self, grad, batch)
                     if takes_l2:
-                        loss = net.loss_grad(Xb, Yb, swb, noise, add_l2=False)
                         spec.optimizer.step(params, grad, state, lr, l2=net.l2)
                     else:
-                        loss = net.loss_grad(Xb, Yb, swb, noise)
                         spec.optimizer.step(params, grad, state, lr)
                     total += loss * (stop - start)
                     if interrupt:
                         raise KeyboardInterrupt
+                    if hooks.batch_end and hooks.end_batch(
+                        self, batch, stop - start, loss
+                    ):
+                        halt = True
+                        break
                     if tasks.end_batch():
                         halt = True
                         break
@@ -966,7 +1002,16 @@ class _BaseNN(
         self.n_iter_ = 0
         clock = [time.perf_counter()]
 
+        hooks = self._hooks
+        # An iteration begins with its first evaluation of the objective, so
+        # that a last iteration that never comes is never begun.
+        pending = [bool(hooks.epoch_begin)]
+
         def fun(params):
+            if pending[0]:
+                pending[0] = False
+                for cb in hooks.epoch_begin:
+                    cb.on_epoch_begin(self, len(self.history_) + 1)
             return net.loss_grad(X, Y, sw), net.grad
 
         def callback(loss):
@@ -983,6 +1028,7 @@ class _BaseNN(
             )
             if tasks.end_epoch() or stop:
                 raise StopIteration
+            pending[0] = bool(hooks.epoch_begin)
             tasks.begin_epoch(0, X, Y, sw, labels, "lbfgs-iter")
             clock[0] = time.perf_counter()
 

@@ -85,8 +85,19 @@ _PARAM_KINDS = {
     "weight_init": "initializers",
 }
 _LINKS = ("identity", "logistic", "softmax", "exp")
-# Attributes an estimator has only while it trains, or that are not the model.
-_RUN_TIME = frozenset({"_skl_callbacks", "_fit_data", "_hooks"})
+# Attributes that are not the model: scikit-learn's callbacks (set_callbacks)
+# and what the training loop and scikit-learn's callback API set during a fit
+# only (a Checkpoint saves during the fit).
+_RUN_TIME = frozenset(
+    {
+        "_skl_callbacks",
+        "_fit_data",
+        "_hooks",
+        "_callback_fit_ctx",
+        "_skl_callbacks_to_teardown",
+        "_parent_callback_ctx",
+    }
+)
 
 
 def _fail(message):
@@ -352,9 +363,6 @@ def save(estimator, path):
     attributes = {}
     if fitted:
         for name, value in vars(estimator).items():
-            # scikit-learn callbacks (set_callbacks) observe a fit, and a save
-            # during training (Checkpoint) meets the loop's run-time state: not
-            # the model.
             if name in params or name in _RUN_TIME:
                 continue
             where = f"attribute {name!r}"

@@ -411,3 +411,48 @@ def test_clipping_needs_a_stochastic_optimizer():
 def test_bad_clipping_params(kwargs, error):
     with pytest.raises(error, match=r"callbacks=GradientNormClipping\(.*\): Gradient"):
         _clf(callbacks=[GradientNormClipping(**kwargs)]).fit(X, y)
+
+
+class GradNorms(Callback):
+    """The norm of each gradient the optimizer steps with."""
+
+    def on_train_begin(self, estimator, X=None, y=None):
+        self.norms_ = []
+
+    def on_grad_computed(self, estimator, grad, batch):
+        self.norms_.append(float(np.linalg.norm(grad)))
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adamw"])
+def test_clipping_in_training_bounds_every_step(optimizer):
+    kw = dict(optimizer=optimizer, learning_rate=0.1, batch_size=30, max_iter=4)
+    free = _clf(**kw, callbacks=[GradNorms()]).fit(X, y)
+    assert max(free.callbacks_[0].norms_) > 0.1
+    clipped = _clf(
+        **kw, callbacks=[GradientNormClipping(max_norm=0.1), GradNorms()]
+    ).fit(X, y)
+    norms = clipped.callbacks_[1].norms_
+    assert len(norms) == 4 * 5 and max(norms) <= 0.1 * (1 + 1e-12)
+    assert not np.allclose(clipped.coefs_[0], free.coefs_[0])
+
+
+def test_clipping_above_every_norm_changes_nothing():
+    kw = dict(learning_rate=0.1, batch_size=30, max_iter=4)
+    free = _clf(**kw, callbacks=[GradNorms()]).fit(X, y)
+    bound = 2 * max(free.callbacks_[0].norms_)
+    clipped = _clf(**kw, callbacks=[GradientNormClipping(max_norm=bound)]).fit(X, y)
+    for a, b in zip(
+        free.coefs_ + free.intercepts_, clipped.coefs_ + clipped.intercepts_
+    ):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_checkpoint_saves_inside_a_search(tmp_path):
+    # scikit-learn's callback API sets run-time attributes on the estimator
+    # during a search's fits; the checkpoint leaves them out of the file.
+    path = str(tmp_path / "m.sknn")
+    clf = _clf(max_iter=3, callbacks=[("ckpt", Checkpoint(path, monitor=None))])
+    search = GridSearchCV(clf, {"alpha": [1e-4, 1e-2]}, cv=2, n_jobs=1).fit(X, y)
+    loaded = sknn.load(path)  # written last by the refit
+    for a, b in zip(loaded.coefs_, search.best_estimator_.coefs_):
+        np.testing.assert_array_equal(a, b)

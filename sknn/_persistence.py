@@ -92,7 +92,6 @@ _RUN_TIME = frozenset(
     {
         "_skl_callbacks",
         "_fit_data",
-        "_hooks",
         "_callback_fit_ctx",
         "_skl_callbacks_to_teardown",
         "_parent_callback_ctx",

@@ -175,9 +175,55 @@ registry = _make_registry("callbacks", Callback)
 register_callback = registry.register
 
 
+def _improvement(
+    value, best, wait, min_delta, lower_is_better, tie=None, best_tie=None
+):
+    """One epoch of the early-stopping rule: ``(best, wait, keep)``.
+
+    ``value`` improves when it beats ``best`` (the best value so far; None
+    before the first epoch) by at least ``min_delta``, and strictly: ``wait``
+    restarts at 0 and ``keep`` is True (this epoch becomes the best epoch).
+    Otherwise ``wait`` grows by one. ``best`` follows every value that beats
+    it, even by less than ``min_delta``. ``tie`` (lower is better) breaks a
+    tie with ``best``: a value equal to ``best`` whose ``tie`` is below
+    ``best_tie`` is kept, without restarting ``wait``. The comparisons are
+    scikit-learn's (``value <= best - tol``), so that counts match its MLP.
+    """
+    if best is None:
+        return value, 0, True
+    if value < best if lower_is_better else value > best:
+        if lower_is_better:
+            improves = value <= best - min_delta
+        else:
+            improves = value >= best + min_delta
+        return value, 0 if improves else wait + 1, improves
+    keep = tie is not None and value == best and tie < best_tie
+    return best, wait + 1, keep
+
+
 @register_callback("early_stopping")
 class EarlyStopping(Callback):
     """Stop when a monitored value stops improving; optionally restore the best.
+
+    The rule, shared with the estimator's own ``early_stopping`` (which is
+    this rule on ``"valid_score"``, or on ``"train_loss"`` without a
+    validation set, with ``min_delta=tol`` and
+    ``patience=n_iter_no_change + 1``):
+
+    - An epoch *improves* when its value beats ``best_``, the best value so
+      far, by at least ``min_delta`` (and is strictly better, so with
+      ``min_delta=0`` a repeated value is no improvement). It becomes the best
+      epoch (``best_epoch_``, whose weights ``restore_best`` puts back) and
+      resets ``wait_`` to 0; any other epoch adds 1 to ``wait_``, and training
+      stops when ``wait_`` reaches ``patience``.
+    - ``best_`` follows every value that beats it, even by less than
+      ``min_delta``: later epochs must beat that (scikit-learn's ``tol``
+      rule), so gains smaller than ``min_delta`` never add up to an
+      improvement, and the best epoch is the last one that improved.
+    - With ``monitor="valid_score"``, an epoch whose score equals ``best_``
+      with a lower ``valid_loss`` than the best epoch becomes the best epoch
+      (without resetting ``wait_``): a small validation set's accuracy stops
+      changing long before the network stops improving.
 
     Parameters
     ----------
@@ -190,7 +236,7 @@ class EarlyStopping(Callback):
     patience : int, default=10
         Epochs without improvement before stopping, >= 1.
     min_delta : float, default=0.0
-        Minimum change that counts as an improvement, >= 0.
+        Minimum gain over ``best_`` that counts as an improvement, >= 0.
     lower_is_better : bool or None, default=None
         Direction of improvement. None is accepted only for the built-in keys
         (``"train_loss"`` and ``"valid_loss"`` are lower-is-better,
@@ -204,9 +250,9 @@ class EarlyStopping(Callback):
     best_ : float
         Best value of ``monitor`` seen (on the clone in ``callbacks_``).
     best_epoch_ : int
-        Epoch of ``best_``.
+        The best epoch: the last that improved (see the rule above).
     wait_ : int
-        Epochs since ``best_epoch_``.
+        Epochs since the last improvement.
 
     Examples
     --------
@@ -249,6 +295,8 @@ class EarlyStopping(Callback):
 
     # Directions of the keys that the estimator itself writes into history_.
     _directions = {"train_loss": True, "valid_loss": True, "valid_score": False}
+    # The key that breaks ties of a monitored key.
+    _tie_breaks = {"valid_score": "valid_loss"}
 
     def _lower_is_better(self):
         """The direction of ``monitor``: given, or known for a built-in key."""
@@ -279,10 +327,10 @@ class EarlyStopping(Callback):
     def on_train_begin(self, estimator, X=None, y=None):
         self._lower_is_better()  # refuse a bad monitor before training starts
         self.best_, self.best_epoch_, self.wait_ = None, None, 0
-        self._best_params = None
+        self._best_params, self._best_tie = None, np.inf
 
-    def _monitored(self, logs):
-        """The value of ``monitor`` in ``logs``; a clear error if it is missing."""
+    def _value(self, logs):
+        """The monitored value and its tie-breaker in ``logs`` (or None)."""
         key = self.monitor
         if key not in logs:
             hint = (
@@ -295,24 +343,30 @@ class EarlyStopping(Callback):
                 f"{type(self).__name__}(monitor={key!r}): the history record has no "
                 f"key {key!r}; it has {', '.join(map(repr, logs))}.{hint}"
             )
-        return logs[key]
+        return logs[key], logs.get(self._tie_breaks.get(key))
 
     def on_epoch_end(self, estimator, epoch, logs):
-        key = self.monitor
-        value = self._monitored(logs)
-        sign = 1 if self._lower_is_better() else -1
-        if self.best_ is None or sign * (self.best_ - value) > self.min_delta:
-            self.best_, self.best_epoch_, self.wait_ = value, epoch, 0
+        value, tie = self._value(logs)
+        best_tie = getattr(self, "_best_tie", np.inf)  # absent in older saves
+        self.best_, self.wait_, keep = _improvement(
+            value,
+            self.best_,
+            self.wait_,
+            self.min_delta,
+            self._lower_is_better(),
+            tie,
+            best_tie,
+        )
+        if keep:
+            self.best_epoch_, self._best_tie = epoch, best_tie if tie is None else tie
             if self.restore_best:
                 self._best_params = [
                     p.copy() for p in estimator.coefs_ + estimator.intercepts_
                 ]
-            return
-        self.wait_ += 1
         if self.wait_ >= self.patience:
             raise StopTraining(
-                f"{key} did not improve by more than {self.min_delta} for "
-                f"{self.patience} epochs; best {self.best_:.6g} at epoch "
+                f"{self.monitor} did not improve by at least {self.min_delta} for "
+                f"{self.patience} epochs; best {self.best_:.6g}, best epoch "
                 f"{self.best_epoch_}."
             )
 
@@ -323,6 +377,63 @@ class EarlyStopping(Callback):
             ):
                 live[...] = best
         self._best_params = None
+
+
+class _EstimatorEarlyStopping(EarlyStopping):
+    """The estimator's built-in early stopping, a default callback of every fit.
+
+    :class:`EarlyStopping`'s rule with ``min_delta=tol`` and
+    ``patience=n_iter_no_change + 1`` (scikit-learn stops when the count of
+    epochs without improvement exceeds ``n_iter_no_change``). Its state is the
+    estimator's, under scikit-learn's names: ``best_loss_`` or
+    ``best_validation_score_`` (``best_``), ``_no_improvement_count``
+    (``wait_``), and the best epoch's flat weights ``_best_params`` with its
+    ``_best_valid_loss``, which the training loop restores first.
+    """
+
+    def __init__(self, monitor="train_loss", patience=11, min_delta=1e-4):
+        super().__init__(monitor, patience, min_delta, restore_best=False)
+
+    def on_train_begin(self, estimator, X=None, y=None):
+        pass  # the state lives on the estimator, set up by fit
+
+    def on_epoch_end(self, estimator, epoch, logs):
+        est = estimator
+        if self.monitor == "valid_score":
+            est.best_validation_score_, wait, keep = _improvement(
+                logs["valid_score"],
+                est.best_validation_score_,
+                est._no_improvement_count,
+                self.min_delta,
+                False,
+                logs["valid_loss"],
+                est._best_valid_loss,
+            )
+            if keep:
+                est._best_valid_loss = logs["valid_loss"]
+                est._best_params = np.concatenate(
+                    [c.ravel() for c in est.coefs_] + est.intercepts_
+                )
+        else:
+            est.best_loss_, wait, _ = _improvement(
+                logs["train_loss"],
+                est.best_loss_,
+                est._no_improvement_count,
+                self.min_delta,
+                True,
+            )
+        est._no_improvement_count = wait
+        if wait >= self.patience:
+            what = (
+                "Validation score" if self.monitor == "valid_score" else "Training loss"
+            )
+            raise StopTraining(
+                f"{what} did not improve more than tol={self.min_delta} for "
+                f"{self.patience - 1} consecutive epochs."
+            )
+
+    def on_train_end(self, estimator):
+        pass
 
 
 @register_callback("progress_table")
@@ -563,7 +674,9 @@ class Checkpoint(Callback):
     monitor : str or None, default="valid_loss"
         History key to watch, as in :class:`EarlyStopping` (``"valid_loss"``
         and ``"valid_score"`` need a validation set); None saves after every
-        epoch.
+        epoch. The best epoch is :class:`EarlyStopping`'s with
+        ``min_delta=0``: strictly better, and on ``"valid_score"`` a tie with a
+        lower ``valid_loss``.
     lower_is_better : bool or None, default=None
         Direction of improvement; None only for the estimator's own keys, as
         in :class:`EarlyStopping`.
@@ -593,9 +706,11 @@ class Checkpoint(Callback):
     True
     """
 
+    # EarlyStopping's reading of ``monitor`` and its rule for the best epoch.
     _directions = EarlyStopping._directions
+    _tie_breaks = EarlyStopping._tie_breaks
     _lower_is_better = EarlyStopping._lower_is_better
-    _monitored = EarlyStopping._monitored
+    _value = EarlyStopping._value
 
     def __init__(
         self, path="checkpoint.sknn", monitor="valid_loss", lower_is_better=None
@@ -613,14 +728,17 @@ class Checkpoint(Callback):
         if self.monitor is not None:
             self._lower_is_better()
         self.best_ = self.saved_epoch_ = None
+        self._best_tie = np.inf
 
     def on_epoch_end(self, estimator, epoch, logs):
         if self.monitor is not None:
-            value = self._monitored(logs)
-            sign = 1 if self._lower_is_better() else -1
-            if self.best_ is not None and not sign * (self.best_ - value) > 0:
+            value, tie = self._value(logs)
+            self.best_, _, keep = _improvement(
+                value, self.best_, 0, 0.0, self._lower_is_better(), tie, self._best_tie
+            )
+            if not keep:
                 return
-            self.best_ = value
+            self._best_tie = self._best_tie if tie is None else tie
         self.saved_epoch_ = epoch
         from ._persistence import save
 

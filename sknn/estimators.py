@@ -1,24 +1,20 @@
 """NNClassifier and NNRegressor: the scikit-learn side of sknn.
 
-Everything that knows about scikit-learn lives here: input validation, label
-encoding, minibatches, validation splits, early stopping, callbacks and the
-fitted attributes. The arithmetic is in :mod:`sknn._engine`.
+Everything that knows about scikit-learn lives here: parameters and their
+checks, input validation, label encoding, validation splits and the fitted
+attributes. The training loop is in :mod:`sknn._training`, the arithmetic in
+:mod:`sknn._engine`.
 """
 
-import contextlib
 import copy
 import functools
 import inspect
 import re
-import signal
-import threading
-import time
 import types
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
@@ -36,11 +32,11 @@ from sklearn.utils.validation import (
 )
 
 from . import _engine, _sklearn_callbacks
-from ._base import StopTraining
 from ._registry import REGISTRIES, ComponentParamsMixin, named_components
-from ._sampling import KeyedUniforms, content_split, row_keys
+from ._sampling import content_split
+from ._training import Trainer
 from ._validation import _is_int, _is_real, array_api_inputs, check_bool, check_number
-from .callbacks import ProgressTable, _fit_data, _overriding
+from .callbacks import ProgressTable, _EstimatorEarlyStopping
 
 __all__ = ["NNClassifier", "NNRegressor"]
 
@@ -92,36 +88,6 @@ class _available_if:
             return self.fn(estimator, *args, **kwargs)
 
         return unbound
-
-
-class _Hooks:
-    """The callbacks that override each per-epoch and per-batch hook."""
-
-    def __init__(self, callbacks):
-        self.epoch_begin = _overriding(callbacks, "on_epoch_begin")
-        self.batch_begin = _overriding(callbacks, "on_batch_begin")
-        self.grad_computed = _overriding(callbacks, "on_grad_computed")
-        self.batch_end = _overriding(callbacks, "on_batch_end")
-
-    def end_batch(self, estimator, batch, size, loss):
-        """Call ``on_batch_end``; True when a callback stops training."""
-        logs = {"batch": batch, "size": size, "loss": float(loss)}
-        stop = False
-        for cb in self.batch_end:
-            try:
-                cb.on_batch_end(estimator, batch, logs)
-            except StopTraining as exc:
-                stop = True
-                if estimator.verbose:
-                    print(f"Stopping: {exc}")
-        return stop
-
-
-class _Diverged(Exception):
-    """Training made the loss, the weights or the validation outputs non-finite."""
-
-
-_START = "the weights training started from"
 
 
 def _n_outputs(loss, y_type, n_classes, loss_param):
@@ -219,35 +185,6 @@ def _flat_of(state):
     layout = _engine.Layout([coefs[0].shape[0], *(c.shape[1] for c in coefs)])
     flat = layout.flat_of(coefs, intercepts)
     return (None, None) if flat is None else (layout, flat)
-
-
-@contextlib.contextmanager
-def _deferred_interrupt():
-    """Turn the first Ctrl-C into a request, honoured after the current batch.
-
-    Only in the main thread and only while Python's default SIGINT handler is
-    installed; a second Ctrl-C interrupts at once. Elsewhere a
-    KeyboardInterrupt simply arrives wherever the code is, and the training
-    loop still catches it.
-    """
-    request = []
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
-        yield request
-        return
-
-    def handler(signum, frame):
-        if request:
-            raise KeyboardInterrupt
-        request.append(True)
-
-    signal.signal(signal.SIGINT, handler)
-    try:
-        yield request
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # MLPClassifier/MLPRegressor parameters that sknn spells differently:
@@ -357,9 +294,10 @@ class _BaseNN(
     ComponentParamsMixin,
     BaseEstimator,
 ):
-    """Shared parameters, training loop and prediction path."""
+    """Shared parameters, validation, fit and prediction path."""
 
     _default_loss = "squared_error"
+    _trainer = Trainer  # the training loop (sknn._training)
     _component_kinds = {
         "activation": "activations",
         "loss": "losses",
@@ -668,49 +606,23 @@ class _BaseNN(
             dropout=float(self.dropout),
         )
         self._rng = rng
-
-        if not incremental or not hasattr(self, "callbacks_") or first:
-            self.callbacks_ = [clone(cb) for cb in spec.callbacks]
-            for cb in self.callbacks_:
-                cb.on_train_begin(self, X, y)
-        self._hooks = _Hooks(self.callbacks_)
-        if not incremental:
-            self._no_improvement_count = 0
-        # Most epochs, or L-BFGS iterations plus the one it may leave open.
-        n_tasks = 1 if incremental else self.max_iter + (not spec.optimizer.stochastic)
-        tasks = _sklearn_callbacks.fit_tasks(self, X, Y, sw, labels, n_tasks)
-        try:
-            # Non-finite values are detected and reported by the loop itself
-            # (see _restore); NumPy's overflow warnings would only be noise.
-            with (
-                _deferred_interrupt() as interrupt,
-                np.errstate(over="ignore", invalid="ignore", divide="ignore"),
-            ):
-                if spec.optimizer.stochastic:
-                    self._train_stochastic(
-                        net,
-                        spec,
-                        X,
-                        Y,
-                        sw,
-                        labels,
-                        incremental,
-                        interrupt,
-                        tasks,
-                        valid,
-                    )
-                else:
-                    self._train_full_batch(
-                        net, spec, X, Y, sw, labels, interrupt, tasks, valid
-                    )
-            tasks.end()
-        finally:
-            if not incremental:
-                for cb in self.callbacks_:
-                    cb.on_train_end(self)
-            del self._hooks
-            self.__dict__.pop("_fit_data", None)  # run-time only, for callbacks
+        self._trainer(self, net, spec, incremental, first).fit(
+            X, y, Y, sw, labels, valid
+        )
         return self
+
+    def _default_callbacks(self, validation, stochastic):
+        """The callbacks every fit runs before ``callbacks_``.
+
+        The built-in early stopping, by the rule of
+        :class:`~sknn.callbacks.EarlyStopping`: on the validation score with a
+        validation set, else on the training loss (which full-batch
+        optimizers only record: their own ``tol`` ends them). It keeps its
+        state on the estimator (``best_loss_``, ``best_validation_score_``).
+        """
+        patience = self.n_iter_no_change + 1 if validation or stochastic else np.inf
+        monitor = "valid_score" if validation else "train_loss"
+        return [_EstimatorEarlyStopping(monitor, patience, self.tol)]
 
     def _initialize(self, layout, spec, dtype, rng):
         params = np.empty(layout.n_params, dtype=dtype)
@@ -869,321 +781,6 @@ class _BaseNN(
 
     def _stratify(self, labels):
         return False
-
-    def _train_stochastic(
-        self, net, spec, X, Y, sw, labels, incremental, interrupt, tasks, valid=None
-    ):
-        split = self.early_stopping and not incremental and valid is None
-        keys = row_keys(X, self._salt) if split or self.dropout else None
-        if split:
-            (X, Y, sw, labels, keys), valid = self._split_validation(
-                X, Y, sw, labels, keys
-            )
-        self._fit_data = _fit_data(self, (X, Y, sw, labels), valid)
-        n = X.shape[0]
-        batch_size = self._batch_size(n)
-        order = np.arange(n)
-        params, grad, state = net.params, net.grad, self.optimizer_state_
-        takes_l2 = spec.optimizer.takes_l2
-        epochs = 1 if incremental else self.max_iter
-        self.n_iter_ = 0
-        # Weights at the start of the previous and of this epoch: an epoch's end
-        # weights are only vouched for by the next epoch's loss.
-        initial, previous_start, epoch_start = (params.copy() for _ in range(3))
-        epochs_before = epoch = len(self.history_)
-        stopped, diverged = False, None
-        hooks = self._hooks
-        try:
-            for _ in range(epochs):
-                epoch = len(self.history_) + 1
-                for cb in hooks.epoch_begin:
-                    cb.on_epoch_begin(self, epoch)
-                start_time = time.perf_counter()
-                previous_start, epoch_start = epoch_start, previous_start
-                epoch_start[:] = params
-                lr = spec.schedule(
-                    spec.base_lr, len(self.history_), self.history_, self.max_iter
-                )
-                if self.shuffle:
-                    perm = np.arange(n)
-                    self._rng.shuffle(perm)
-                    order = order[perm]
-                total = 0.0
-                tasks.begin_epoch(-(-n // batch_size), X, Y, sw, labels)
-                halt = False
-                epoch_salt = (
-                    (self._salt + 7919 * len(self.history_)) if keys is not None else 0
-                )
-                noise = None
-                for batch, start in enumerate(range(0, n, batch_size)):
-                    stop = min(start + batch_size, n)
-                    if self.shuffle:
-                        idx = order[start:stop]
-                        Xb, Yb = net.gather(X, idx), Y[idx]
-                    else:
-                        idx = slice(start, stop)
-                        Xb, Yb = X[idx], Y[idx]
-                    swb = None if sw is None else sw[idx]
-                    tasks.begin_batch(idx)
-                    if self.dropout:
-                        noise = KeyedUniforms(keys[idx], epoch_salt)
-                    for cb in hooks.batch_begin:
-                        cb.on_batch_begin(self, batch)
-                    loss = net.loss_grad(Xb, Yb, swb, noise, add_l2=not takes_l2)
-                    for cb in hooks.grad_computed:
-                        cb.on_grad_computed(self, grad, batch)
-                    if takes_l2:
-                        spec.optimizer.step(params, grad, state, lr, l2=net.l2)
-                    else:
-                        spec.optimizer.step(params, grad, state, lr)
-                    total += loss * (stop - start)
-                    if interrupt:
-                        raise KeyboardInterrupt
-                    if hooks.batch_end and hooks.end_batch(
-                        self, batch, stop - start, loss
-                    ):
-                        halt = True
-                        break
-                    if tasks.end_batch():
-                        halt = True
-                        break
-                train_loss = total / stop
-                if not (np.isfinite(train_loss) and np.isfinite(params).all()):
-                    raise _Diverged(f"training loss {train_loss}")
-                stopped = self._end_epoch(
-                    net, train_loss, lr, start_time, valid, rule="both", n_samples=stop
-                )
-                stopped = tasks.end_epoch() or halt or stopped
-                if stopped and not incremental:
-                    break
-        except KeyboardInterrupt:
-            stopped = True
-            warnings.warn(
-                f"Training interrupted by the user after {self.n_iter_} epochs; "
-                "keeping the weights reached so far.",
-                UserWarning,
-            )
-        except _Diverged as exc:
-            diverged = str(exc)
-
-        # Weights to end with, best first. An epoch's end weights are only
-        # vouched for by the next epoch's loss: after a divergence, go back to
-        # the start of the previous epoch.
-        def after(k):
-            return _START if k <= epochs_before else f"the weights after epoch {k}"
-
-        candidates = [
-            *([] if diverged else [(params, None), (epoch_start, after(epoch - 1))]),
-            (previous_start, after(epoch - 2)),
-            (initial, _START),
-        ]
-        probes = [X] + ([] if valid is None else [valid[0]])
-        diverged, restored = self._restore(
-            net, spec, valid, candidates, probes, diverged
-        )
-        if diverged:
-            self._warn_diverged(epoch, diverged, restored, lr)
-        elif not incremental and not stopped and self.n_iter_ == self.max_iter:
-            warnings.warn(
-                f"Maximum iterations ({self.max_iter}) reached and the optimization "
-                "hasn't converged yet.",
-                ConvergenceWarning,
-            )
-
-    def _train_full_batch(
-        self, net, spec, X, Y, sw, labels, interrupt, tasks, valid=None
-    ):
-        if self.early_stopping and valid is None:
-            keys = row_keys(X, self._salt)
-            (X, Y, sw, labels, _), valid = self._split_validation(
-                X, Y, sw, labels, keys
-            )
-        self._fit_data = _fit_data(self, (X, Y, sw, labels), valid)
-        self.n_iter_ = 0
-        clock = [time.perf_counter()]
-
-        hooks = self._hooks
-        # An iteration begins with its first evaluation of the objective, so
-        # that a last iteration that never comes is never begun.
-        pending = [bool(hooks.epoch_begin)]
-
-        def fun(params):
-            if pending[0]:
-                pending[0] = False
-                for cb in hooks.epoch_begin:
-                    cb.on_epoch_begin(self, len(self.history_) + 1)
-            return net.loss_grad(X, Y, sw), net.grad
-
-        def callback(loss):
-            if interrupt:
-                raise KeyboardInterrupt
-            stop = self._end_epoch(
-                net,
-                loss,
-                np.nan,
-                clock[0],
-                valid,
-                rule="validation",
-                n_samples=X.shape[0],
-            )
-            if tasks.end_epoch() or stop:
-                raise StopIteration
-            pending[0] = bool(hooks.epoch_begin)
-            tasks.begin_epoch(0, X, Y, sw, labels, "lbfgs-iter")
-            clock[0] = time.perf_counter()
-
-        start, diverged = net.params.copy(), None
-        tasks.begin_epoch(0, X, Y, sw, labels, "lbfgs-iter")
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                result = spec.optimizer.minimize(
-                    fun, net.params, self.max_iter, self.tol, callback
-                )
-        except KeyboardInterrupt:
-            warnings.warn(
-                f"Training interrupted by the user after {self.n_iter_} iterations; "
-                "keeping the weights reached so far.",
-                UserWarning,
-            )
-            result = None
-        except _Diverged as exc:
-            diverged, result = str(exc), None
-        candidates = [(net.params, None), (start, _START)]
-        probes = [X] + ([] if valid is None else [valid[0]])
-        diverged, restored = self._restore(
-            net, spec, valid, candidates, probes, diverged
-        )
-        if diverged:
-            # The iteration that made the last weights: the last one recorded,
-            # unless training stopped inside the next one.
-            epoch = len(self.history_) + (result is None or self.n_iter_ == 0)
-            self._warn_diverged(epoch, diverged, restored, None)
-        elif result is not None:
-            self.loss_ = float(result.fun)
-            # status 1: stopped by max_iter or by an evaluation budget (max_fun).
-            if result.status == 1:
-                warnings.warn(
-                    f"L-BFGS did not converge: {result.message}. Increase max_iter "
-                    "(or the optimizer's max_fun) or scale the data.",
-                    ConvergenceWarning,
-                )
-
-    def _restore(self, net, spec, valid, candidates, probes, diverged):
-        """End with usable weights; return ``(divergence or None, their name)``.
-
-        The one rule for what training leaves behind: finite weights whose
-        outputs are finite on ``probes`` (the training data and the validation
-        set). With a validation set, the best epoch's weights come first, then
-        ``candidates``, each ``(weights, name)``; the current weights have no
-        name, and rejecting them is a divergence. After a divergence, or when
-        the optimizer state fails its own check (not finite), the optimizer
-        state restarts. If no candidate is usable, X itself
-        overflows the network and is refused.
-        """
-        if valid is not None and self._best_params is not None:
-            best = (self._best_params, "the weights of the best validation score")
-            candidates = [best, *candidates]
-        for weights, name in candidates:
-            coefs, intercepts = net.layout.unpack(weights)
-            if np.isfinite(weights).all() and all(
-                np.isfinite(
-                    _engine.forward(Xp, coefs, intercepts, net.activation)
-                ).all()
-                for Xp in probes
-            ):
-                break
-            if name is None:
-                diverged = diverged or "the last weights give non-finite outputs"
-        else:
-            raise ValueError(
-                "The network's outputs overflow even with the weights training "
-                f"started from: the values in X are too large for {net.dtype.name}. "
-                "Scale the inputs (e.g. StandardScaler)."
-            )
-        if weights is not net.params:
-            net.params[:] = weights
-        try:  # e.g. Adagrad's sum of squares can overflow while weights do not
-            spec.optimizer.check_state(self.optimizer_state_, net.params)
-            state_ok = True
-        except ValueError:
-            state_ok = False
-        if diverged or not state_ok:
-            self.optimizer_state_ = spec.optimizer.init(net.params)
-        return diverged, name
-
-    def _warn_diverged(self, epoch, what, restored, lr):
-        warnings.warn(
-            f"Training diverged at epoch {epoch} ({what}); stopped and restored "
-            f"{restored}. Try a smaller learning_rate"
-            + (f" (was {lr:g})" if lr is not None else "")
-            + ", scaling the inputs (e.g. StandardScaler), or a larger alpha.",
-            UserWarning,
-        )
-
-    def _end_epoch(self, net, train_loss, lr, start_time, valid, rule, n_samples):
-        """Count and record one epoch; return True when training should stop.
-
-        Raises ``_Diverged`` (before counting the epoch) when the validation
-        outputs are not finite.
-        """
-        record = {"epoch": len(self.history_) + 1, "train_loss": float(train_loss)}
-        if valid is not None:
-            record["valid_loss"], record["valid_score"] = self._evaluate(net, *valid)
-        self.n_iter_ += 1
-        self.t_ += n_samples
-        record["learning_rate"] = float(lr)
-        record["duration"] = time.perf_counter() - start_time
-        self.history_.append(record)
-        self.loss_curve_.append(record["train_loss"])
-        self.loss_ = record["train_loss"]
-
-        if valid is not None:
-            # Stopping counts score improvements, as in scikit-learn. The weights
-            # kept are those of the highest score, ties broken by the lower
-            # validation loss (a small validation set's accuracy saturates early).
-            score, vloss = record["valid_score"], record["valid_loss"]
-            self.validation_scores_.append(score)
-            best_score = self.best_validation_score_
-            best_vloss = getattr(self, "_best_valid_loss", np.inf)
-            improved = score >= best_score + self.tol
-            if score > best_score or (score >= best_score and vloss < best_vloss):
-                self.best_validation_score_, self._best_valid_loss = score, vloss
-                self._best_params = net.params.copy()
-        else:
-            improved = self.loss_ <= self.best_loss_ - self.tol
-            self.best_loss_ = min(self.best_loss_, self.loss_)
-        self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
-
-        reasons = []
-        for cb in self.callbacks_:
-            try:
-                cb.on_epoch_end(self, record["epoch"], record)
-            except StopTraining as exc:
-                reasons.append(str(exc))
-        if self.verbose:
-            for reason in reasons:
-                print(f"Stopping: {reason}")
-        stop = bool(reasons)
-        if valid is None and rule == "validation":
-            return stop
-        if self._no_improvement_count > self.n_iter_no_change:
-            if self.verbose:
-                what = "Validation score" if valid is not None else "Training loss"
-                print(
-                    f"{what} did not improve more than tol={self.tol} for "
-                    f"{self.n_iter_no_change} consecutive epochs. Stopping."
-                )
-            stop = True
-        return stop
-
-    def _evaluate(self, net, X, Y, sw, labels, keys=None):
-        raw = _engine.forward(X, net.coefs, net.intercepts, net.activation)
-        if not np.isfinite(raw).all():
-            raise _Diverged("non-finite outputs on the validation set")
-        per_sample = net.loss.loss(Y, raw)
-        loss = float(np.average(per_sample, weights=sw))
-        return loss, float(self._validation_score(raw, Y, sw, labels))
 
     def __setstate__(self, state):
         # Unpickling copies each array on its own: make coefs_ and intercepts_

@@ -25,6 +25,7 @@ from sklearn.metrics import check_scoring
 
 from ._base import Component, StopTraining
 from ._registry import REGISTRIES, _make_registry
+from ._sklearn_callbacks import _targets
 
 __all__ = [
     "Callback",
@@ -525,7 +526,6 @@ def _fit_data(estimator, train, valid):
     (``valid`` may be None); each becomes ``(X, y, sample_weight)`` with ``y``
     as the user gives it (labels, an indicator matrix or the targets).
     """
-    from ._sklearn_callbacks import _targets
 
     def user(data):
         X, Y, sw, labels = data[:4]

@@ -42,7 +42,7 @@ from sklearn.preprocessing import LabelBinarizer
 
 from ._base import Component
 from ._engine import Layout
-from ._registry import REGISTRIES
+from ._registry import REGISTRIES, named_components
 from ._state import COMPONENT_KINDS, COMPONENT_PARAMS, STATE, pack_weights, saved
 from ._validation import check_number, check_params
 from .estimators import NNClassifier, NNRegressor, _n_outputs
@@ -1056,17 +1056,18 @@ def _check_param_kinds(params):
     for name, p in COMPONENT_PARAMS.items():
         if name not in params:
             continue
-        value, base = params[name], REGISTRIES[p.kind].base
-        if p.many and not (
-            value is None
-            or (
-                isinstance(value, (list, tuple))
-                and all(_component_spec(v, base) for v in value)
-            )
-        ):
-            _fail(
-                f"parameter {name!r} must be None or a list of {p.kind}; got {value!r}."
-            )
+        value, registry = params[name], REGISTRIES[p.kind]
+        base = registry.base
+        if p.many:
+            try:
+                entries = named_components(value, name, registry)
+            except (TypeError, ValueError) as exc:
+                _fail(f"parameter {exc}")
+            if not all(_component_spec(c, base) for _, c in entries):
+                _fail(
+                    f"parameter {name!r} must be None or a list of {p.kind}; got "
+                    f"{value!r}."
+                )
         if not p.many and not _component_spec(value, base):
             _fail(
                 f"parameter {name!r} must be a registered name or an instance of "

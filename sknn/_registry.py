@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover - depends on the joblib version
     except ImportError:
         _pickler = pickle
 
-__all__ = ["Registry", "REGISTRIES", "ComponentParamsMixin"]
+__all__ = ["Registry", "REGISTRIES", "ComponentParamsMixin", "named_components"]
 
 
 class Registry:
@@ -200,11 +200,63 @@ def _register_carried(carried):
 _CARRIED = "_sknn_registered_components"
 
 
+def named_components(value, param, registry):
+    """The entries of a list parameter of components as ``(name, spec)`` pairs.
+
+    Each entry is a component (a registered name, a class or an instance) or
+    a ``(name, component)`` tuple; unnamed entries get the name None. Names
+    are non-empty strs without ``"__"`` (which separates nested parameters),
+    unique within the list.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not None or a list/tuple, or an entry is neither a
+        component nor a ``(str, component)`` tuple.
+    ValueError
+        If a name is empty, contains ``"__"`` or appears twice.
+    """
+    accepted = (
+        f"{param} must be None or a list of {registry.base.__name__} instances, "
+        f"classes or registered names, each optionally named as a (name, "
+        f"{registry.singular}) tuple"
+    )
+    if value is None:
+        return []
+    if isinstance(value, str | registry.base) or not isinstance(value, list | tuple):
+        raise TypeError(f"{accepted}; got {value!r}.")
+    entries, seen = [], set()
+    for i, entry in enumerate(value):
+        if not isinstance(entry, tuple):
+            entries.append((None, entry))
+            continue
+        if len(entry) != 2 or not isinstance(entry[0], str):
+            raise TypeError(f"{accepted}; entry {i} is {entry!r}.")
+        name = entry[0]
+        if not name or "__" in name:
+            raise ValueError(
+                f"{param}: the name {name!r} of entry {i} must be a non-empty str "
+                "without '__' (it separates nested parameters, as in "
+                f"{param}__<name>__<parameter>)."
+            )
+        if name in seen:
+            raise ValueError(
+                f"{param}: the name {name!r} is used twice; each named "
+                f"{registry.singular} needs its own name."
+            )
+        seen.add(name)
+        entries.append(entry)
+    return entries
+
+
 class ComponentParamsMixin:
     """scikit-learn parameter glue for estimators whose parameters are components.
 
     ``_component_kinds`` maps each component parameter of the estimator to its
-    registry kind. Two behaviours follow:
+    registry kind; its value is one component or, for the parameters in
+    ``_component_lists``, a list of components whose entries may be named
+    ``(name, component)`` tuples (:func:`named_components`). Three
+    behaviours follow:
 
     - ``set_params(<param>__<hyperparameter>=value)`` on a component given by
       name (or class) first replaces the name with a fresh instance of its
@@ -212,6 +264,11 @@ class ComponentParamsMixin:
       ``optimizer__learning_rate`` work with the default ``optimizer="adam"``.
       ``get_params(deep=True)`` lists nested parameters only for instances: a
       name has none until it is turned into one.
+    - In a list, a named entry is the parameter ``<param>__<name>`` (set it to
+      replace the component) and its hyperparameters are
+      ``<param>__<name>__<hyperparameter>``, with the same rule for names.
+      Setting one gives the estimator a new list; unnamed entries have no
+      nested parameters.
     - A pickled estimator carries the components registered in-process
       (``sknn.register_activation(name)`` and its siblings), and unpickling it
       registers those the receiving process lacks, so joblib's worker
@@ -219,13 +276,99 @@ class ComponentParamsMixin:
     """
 
     _component_kinds = {}
+    _component_lists = frozenset()  # those of _component_kinds that hold lists
+
+    def get_params(self, deep=True):
+        """Get the parameters of this estimator.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the parameters of the component instances, as
+            ``<component>__<parameter>``, and the named entries of component
+            lists, as ``<list>__<name>`` and ``<list>__<name>__<parameter>``.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        out = super().get_params(deep=deep)
+        if not deep:
+            return out
+        for param in self._component_lists:
+            kind, value = self._component_kinds[param], out.get(param)
+            if not isinstance(value, list | tuple):
+                continue
+            for entry in value:
+                if not (isinstance(entry, tuple) and len(entry) == 2):
+                    continue
+                key, component = f"{param}__{entry[0]}", entry[1]
+                if isinstance(component, REGISTRIES[kind].base):
+                    out.update(
+                        (f"{key}__{k}", v) for k, v in component.get_params().items()
+                    )
+                out[key] = component
+        return out
+
+    def _resolve(self, kind, value, name, key):
+        """A component given by name or class as a fresh instance, for ``key``."""
+        if not isinstance(value, str | type):
+            return value
+        if value == "auto":
+            raise ValueError(
+                f"Cannot set {key!r}: {name}='auto' is chosen in fit. Give "
+                f"{name} a name or an instance to set its parameters, e.g. "
+                f"set_params({name}=<name>, {key}=...)."
+            )
+        return REGISTRIES[kind].resolve(value, name)
+
+    def _set_list_params(self, param, nested):
+        """Set ``<param>__<name>[__<parameter>]`` keys on a new list ``param``."""
+        kind = self._component_kinds[param]
+        registry = REGISTRIES[kind]
+        entries = named_components(getattr(self, param), param, registry)
+        index = {name: i for i, (name, _) in enumerate(entries) if name is not None}
+        new = list(entries)
+        sub = {}
+        for key, value in nested.items():
+            name, _, hyper = key[len(param) + 2 :].partition("__")
+            if name not in index:
+                raise ValueError(
+                    f"Invalid parameter {key!r} for {type(self).__name__}: {param} "
+                    f"has no entry named {name!r}, so no parameters "
+                    f"{param}__{name}__... (named entries: "
+                    f"{', '.join(map(repr, index)) or 'none'}). Name an entry with "
+                    f"a tuple, e.g. {param}=[('es', EarlyStopping())], to set "
+                    f"{param}__es__patience."
+                )
+            if hyper:
+                sub.setdefault(name, {})[hyper] = value
+            else:
+                new[index[name]] = (name, value)
+        for name, hypers in sub.items():
+            i = index[name]
+            component = self._resolve(kind, new[i][1], f"{param}__{name}", key)
+            if not isinstance(component, registry.base):
+                raise ValueError(
+                    f"Invalid parameter {param}__{name}__... for "
+                    f"{type(self).__name__}: {param}__{name}={component!r} is not "
+                    f"a {registry.base.__name__}."
+                )
+            component.set_params(**hypers)
+            new[i] = (name, component)
+        # Unnamed entries go back as they were given.
+        setattr(self, param, [spec if n is None else (n, spec) for n, spec in new])
 
     def set_params(self, **params):
         """Set the parameters of this estimator.
 
         ``<component>__<parameter>`` also works where the component is given
         by name or class: the name is replaced by an instance of its class
-        (with its defaults), on which the parameter is then set.
+        (with its defaults), on which the parameter is then set. A named
+        entry of a component list is ``<list>__<name>`` and its parameters
+        ``<list>__<name>__<parameter>``, e.g. ``callbacks__es__patience``
+        for ``callbacks=[("es", EarlyStopping())]``.
 
         Parameters
         ----------
@@ -238,32 +381,27 @@ class ComponentParamsMixin:
             This estimator.
         """
         valid = self._get_param_names()
+        lists = {}
         for key in list(params):
             name, nested, _ = key.partition("__")
             if not nested or name not in valid:
                 continue  # plain keys and invalid names: scikit-learn's rules
             value = params.get(name, getattr(self, name))
             kind = self._component_kinds.get(name)
-            if kind is not None and isinstance(value, str | type):
-                if value == "auto":
-                    raise ValueError(
-                        f"Cannot set {key!r}: {name}='auto' is chosen in fit. Give "
-                        f"{name} a name or an instance to set its parameters, e.g. "
-                        f"set_params({name}=<name>, {key}=...)."
-                    )
-                value = params[name] = REGISTRIES[kind].resolve(value, name)
+            if name in self._component_lists:
+                lists.setdefault(name, {})[key] = params.pop(key)
+                continue
+            if kind is not None:
+                value = params[name] = self._resolve(kind, value, name, key)
             if not hasattr(value, "set_params"):
-                hint = (
-                    " Pass configured instances in the list instead, e.g. "
-                    "callbacks=[EarlyStopping(patience=5)]."
-                    if name == "callbacks"
-                    else ""
-                )
                 raise ValueError(
                     f"Invalid parameter {key!r} for {type(self).__name__}: "
-                    f"{name}={value!r} has no parameters of its own.{hint}"
+                    f"{name}={value!r} has no parameters of its own."
                 )
-        return super().set_params(**params)
+        super().set_params(**params)
+        for name, nested in lists.items():
+            self._set_list_params(name, nested)
+        return self
 
     def __getstate__(self):
         state = super().__getstate__()

@@ -32,7 +32,7 @@ from sklearn.exceptions import ConvergenceWarning
 from . import _engine, _sklearn_callbacks
 from ._base import StopTraining
 from ._sampling import KeyedUniforms, row_keys
-from .callbacks import _overriding
+from .callbacks import _fit_data, _overriding
 
 __all__ = ["Trainer"]
 
@@ -153,6 +153,7 @@ class Trainer:
                     (X, Y, sw, labels, keys), valid = est._split_validation(
                         X, Y, sw, labels, keys
                     )
+                est._fit_data = _fit_data(est, (X, Y, sw, labels), valid)
                 defaults = est._default_callbacks(
                     valid is not None, spec.optimizer.stochastic
                 )
@@ -167,6 +168,7 @@ class Trainer:
             if not incremental:
                 for cb in est.callbacks_:
                     cb.on_train_end(est)
+            est.__dict__.pop("_fit_data", None)  # run-time only, for callbacks
 
     def use_callbacks(self, callbacks):
         """Call ``callbacks`` in this fit; each hook only where it is overridden."""

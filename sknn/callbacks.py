@@ -16,14 +16,26 @@ Examples
 True
 """
 
+import numbers
 import sys
+import warnings
 
 import numpy as np
+from sklearn.metrics import check_scoring
 
 from ._base import Component, StopTraining
-from ._registry import _make_registry
+from ._registry import REGISTRIES, _make_registry
+from ._sklearn_callbacks import _targets
 
-__all__ = ["Callback", "EarlyStopping", "ProgressTable", "StopTraining"]
+__all__ = [
+    "Callback",
+    "Checkpoint",
+    "EarlyStopping",
+    "EpochScoring",
+    "GradientNormClipping",
+    "ProgressTable",
+    "StopTraining",
+]
 
 
 class Callback(Component):
@@ -288,14 +300,15 @@ class EarlyStopping(Callback):
         """The direction of ``monitor``: given, or known for a built-in key."""
         if not isinstance(self.monitor, str):
             raise TypeError(
-                "EarlyStopping.monitor must be a str naming a history key; got "
-                f"{self.monitor!r} of type {type(self.monitor).__name__}."
+                f"{type(self).__name__}.monitor must be a str naming a history key; "
+                f"got {self.monitor!r} of type {type(self.monitor).__name__}."
             )
         lower = self.lower_is_better
         if lower is None:
             if self.monitor not in self._directions:
                 raise ValueError(
-                    f"EarlyStopping(monitor={self.monitor!r}) cannot tell whether a "
+                    f"{type(self).__name__}(monitor={self.monitor!r}) cannot tell "
+                    "whether a "
                     "lower or a higher value is better; set lower_is_better=True "
                     "(a loss or an error) or lower_is_better=False (a score). The "
                     "direction is known only for "
@@ -304,8 +317,8 @@ class EarlyStopping(Callback):
             return self._directions[self.monitor]
         if not isinstance(lower, bool | np.bool_):
             raise TypeError(
-                "EarlyStopping.lower_is_better must be True, False or None; got "
-                f"{lower!r} of type {type(lower).__name__}."
+                f"{type(self).__name__}.lower_is_better must be True, False or None; "
+                f"got {lower!r} of type {type(lower).__name__}."
             )
         return bool(lower)
 
@@ -325,8 +338,8 @@ class EarlyStopping(Callback):
                 else ""
             )
             raise ValueError(
-                f"EarlyStopping(monitor={key!r}): the history record has no key "
-                f"{key!r}; it has {', '.join(map(repr, logs))}.{hint}"
+                f"{type(self).__name__}(monitor={key!r}): the history record has no "
+                f"key {key!r}; it has {', '.join(map(repr, logs))}.{hint}"
             )
         return logs[key], logs.get(self._tie_breaks.get(key))
 
@@ -425,12 +438,30 @@ class _EstimatorEarlyStopping(EarlyStopping):
 class ProgressTable(Callback):
     """Print one table row per epoch: the header once, then the values.
 
-    ``verbose=1`` on an estimator adds one of these.
+    ``verbose=1`` on an estimator adds one of these, after the other
+    callbacks. The columns are those of the first epoch's record: the
+    estimator's own keys, and every other number that a callback listed
+    before this one writes into ``logs`` (such as :class:`EpochScoring`'s),
+    placed before ``lr`` and ``dur``.
 
     Parameters
     ----------
     sink : callable or None, default=None
         Receives each line; None prints to standard output and flushes.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sknn import NNClassifier
+    >>> from sknn.callbacks import EpochScoring, ProgressTable
+    >>> X, y = load_iris(return_X_y=True)
+    >>> lines = []
+    >>> clf = NNClassifier(hidden_layer_sizes=(8,), max_iter=3, n_iter_no_change=1,
+    ...                    callbacks=[EpochScoring("accuracy", on_train=True),
+    ...                               ProgressTable(sink=lines.append)],
+    ...                    random_state=0).fit(X, y)
+    >>> lines[0].split()
+    ['epoch', 'train_loss', 'train_accuracy', 'lr', 'dur']
     """
 
     # history key -> (column title, width, number format)
@@ -454,21 +485,313 @@ class ProgressTable(Callback):
             self.sink(line)
 
     def on_train_begin(self, estimator, X=None, y=None):
-        self._keys = None
+        self._spec = None  # key -> (title, width, format), from the first record
 
     def on_epoch_end(self, estimator, epoch, logs):
-        if self._keys is None:
-            self._keys = [k for k in self._columns if k in logs]
-            titles = [
-                f"{self._columns[k][0]:>{self._columns[k][1]}}" for k in self._keys
-            ]
+        if self._spec is None:
+            columns = self._columns
+            extra = {
+                k: (k, max(12, len(k)), ".6f")
+                for k, v in logs.items()
+                if k not in columns
+                and isinstance(v, numbers.Real)
+                and not isinstance(v, bool | np.bool_)
+            }
+            # Extra columns between the estimator's values and lr, dur.
+            tail = ("learning_rate", "duration")
+            self._spec = {
+                **{k: c for k, c in columns.items() if k in logs and k not in tail},
+                **extra,
+                **{k: columns[k] for k in tail if k in logs},
+            }
+            titles = [f"{title:>{width}}" for title, width, _ in self._spec.values()]
             self._emit("  ".join(titles))
             self._emit("  ".join("-" * len(t) for t in titles))
         cells = []
-        for key in self._keys:
-            _, width, fmt = self._columns[key]
+        for key, (_, width, fmt) in self._spec.items():
             value = logs.get(key)
             finite = value is not None and np.isfinite(value)
             text = format(value, fmt) if finite else str(value)
             cells.append(f"{text:>{width}}")
         self._emit("  ".join(cells))
+
+
+def _fit_data(estimator, train, valid):
+    """What the training loop sets as ``estimator._fit_data`` for callbacks.
+
+    ``train`` and ``valid`` are the loop's ``(X, Y, sw, labels, ...)`` tuples
+    (``valid`` may be None); each becomes ``(X, y, sample_weight)`` with ``y``
+    as the user gives it (labels, an indicator matrix or the targets).
+    """
+
+    def user(data):
+        X, Y, sw, labels = data[:4]
+        return X, _targets(estimator, Y, labels), sw
+
+    return user(train), None if valid is None else user(valid)
+
+
+@register_callback("epoch_scoring")
+class EpochScoring(Callback):
+    """Score a scikit-learn scorer after each epoch, into ``history_``.
+
+    The score is written into the epoch's record (``history_``) under
+    ``name``, so callbacks listed after this one see it:
+    :class:`EarlyStopping` and :class:`Checkpoint` can monitor it and
+    :class:`ProgressTable` (also the one ``verbose`` adds) shows it.
+
+    Parameters
+    ----------
+    scoring : str, callable or None, default=None
+        A scorer name of :func:`sklearn.metrics.get_scorer` (``"accuracy"``,
+        ``"f1_macro"``, ``"neg_mean_absolute_error"``, ...), a callable
+        ``scorer(estimator, X, y)``, or None for the estimator's ``score``
+        (accuracy, R²). Scores are higher-is-better, as everywhere in
+        scikit-learn: monitor them with ``lower_is_better=False``.
+    on_train : bool, default=False
+        Score the training data instead of the validation set. The validation
+        set (the split of ``early_stopping=True`` or ``X_val``/``y_val``) is
+        the default and needs ``early_stopping=True``.
+    name : str or None, default=None
+        The history key; None gives ``"valid_<scoring>"`` or
+        ``"train_<scoring>"``, with ``score`` for None and the function's name
+        for a callable. A key the record already has raises ``ValueError``.
+
+    Notes
+    -----
+    The data scored is the training loop's ``estimator._fit_data``, set while
+    the estimator trains: ``(train, valid)``, each ``(X, y, sample_weight)``
+    as the network sees it (validated ``X``, ``y`` as given, the sample
+    weights with ``class_weight`` applied, or None), ``valid`` None without a
+    validation set. The training data is that of the epochs (without the
+    validation split). Sample weights, when there are any, are passed to the
+    scorer as ``sample_weight``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sknn import NNClassifier
+    >>> from sknn.callbacks import EarlyStopping, EpochScoring
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = NNClassifier(
+    ...     hidden_layer_sizes=(8,), max_iter=300, early_stopping=True,
+    ...     callbacks=[EpochScoring("f1_macro"),
+    ...                EarlyStopping("valid_f1_macro", lower_is_better=False)],
+    ...     random_state=0).fit(X, y)
+    >>> 0 <= clf.history_[-1]["valid_f1_macro"] <= 1
+    True
+    """
+
+    _param_checks = {"on_train": "bool"}
+
+    def __init__(self, scoring=None, on_train=False, name=None):
+        self.scoring = scoring
+        self.on_train = on_train
+        self.name = name
+
+    def _key(self):
+        if self.name is not None:
+            if not isinstance(self.name, str) or not self.name:
+                raise TypeError(
+                    f"EpochScoring.name must be None or a non-empty str; got "
+                    f"{self.name!r}."
+                )
+            return self.name
+        scoring = self.scoring
+        if scoring is None:
+            what = "score"
+        elif isinstance(scoring, str):
+            what = scoring
+        else:
+            what = getattr(scoring, "__name__", None)
+            if what is None:
+                raise ValueError(
+                    f"EpochScoring(scoring={scoring!r}) needs a name: the scorer has "
+                    "no __name__ to name the history key after."
+                )
+        return f"{'train' if self.on_train else 'valid'}_{what}"
+
+    def _scorer(self, estimator):
+        scoring = self.scoring
+        if not (scoring is None or isinstance(scoring, str) or callable(scoring)):
+            raise TypeError(
+                "EpochScoring.scoring must be None, a scorer name of "
+                "sklearn.metrics.get_scorer or a callable scorer(estimator, X, y); "
+                f"got {scoring!r}."
+            )
+        try:
+            return check_scoring(estimator, scoring=scoring)
+        except ValueError as exc:
+            raise ValueError(f"EpochScoring.scoring={scoring!r}: {exc}") from None
+
+    def on_train_begin(self, estimator, X=None, y=None):
+        # Refuse bad parameters before training starts.
+        self._scorer(estimator)
+        self._key()
+        if not self.on_train and not estimator.early_stopping:
+            raise ValueError(
+                f"EpochScoring(scoring={self.scoring!r}) scores the validation set, "
+                "and early_stopping=False gives none: set early_stopping=True (with "
+                "n_iter_no_change=np.inf to keep only the callbacks' stopping "
+                "rules), or on_train=True to score the training data."
+            )
+
+    def on_epoch_end(self, estimator, epoch, logs):
+        key = self._key()
+        if key in logs:
+            raise ValueError(
+                f"EpochScoring: the history record already has the key {key!r}; give "
+                "this EpochScoring another name."
+            )
+        train, valid = estimator._fit_data
+        X, y, sw = train if self.on_train else valid
+        kwargs = {} if sw is None else {"sample_weight": sw}
+        with warnings.catch_warnings():
+            # The validated X has no column names even where fit's X had some.
+            warnings.filterwarnings(
+                "ignore", message="X does not have valid feature names"
+            )
+            logs[key] = float(self._scorer(estimator)(estimator, X, y, **kwargs))
+
+
+@register_callback("checkpoint")
+class Checkpoint(Callback):
+    """Save the best model so far to a file while training.
+
+    After each epoch whose monitored value improves on the best so far, the
+    estimator is written with :func:`sknn.save` (atomically: an interrupted
+    or failed save leaves the previous file intact), so ``sknn.load(path)``
+    gives the model of the best epoch, ready to predict or to resume.
+
+    Parameters
+    ----------
+    path : str, default="checkpoint.sknn"
+        File to write (replaced at each save). A str, since the saved
+        estimator holds this callback.
+    monitor : str or None, default="valid_loss"
+        History key to watch, as in :class:`EarlyStopping` (``"valid_loss"``
+        and ``"valid_score"`` need a validation set); None saves after every
+        epoch. The best epoch is :class:`EarlyStopping`'s with
+        ``min_delta=0``: strictly better, and on ``"valid_score"`` a tie with a
+        lower ``valid_loss``.
+    lower_is_better : bool or None, default=None
+        Direction of improvement; None only for the estimator's own keys, as
+        in :class:`EarlyStopping`.
+
+    Attributes
+    ----------
+    best_ : float or None
+        Best value of ``monitor`` seen (on the clone in ``callbacks_``).
+    saved_epoch_ : int or None
+        Epoch of the model in the file.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from sklearn.datasets import load_iris
+    >>> from sknn import NNClassifier, load
+    >>> from sknn.callbacks import Checkpoint
+    >>> X, y = load_iris(return_X_y=True)
+    >>> path = os.path.join(tempfile.mkdtemp(), "best.sknn")
+    >>> clf = NNClassifier(hidden_layer_sizes=(8,), max_iter=50, early_stopping=True,
+    ...                    callbacks=[Checkpoint(path)], random_state=0).fit(X, y)
+    >>> best = load(path)
+    >>> epoch = clf.callbacks_[0].saved_epoch_
+    >>> best.history_[-1]["valid_loss"] == min(r["valid_loss"] for r in clf.history_)
+    True
+    >>> len(best.history_) == epoch
+    True
+    """
+
+    # EarlyStopping's reading of ``monitor`` and its rule for the best epoch.
+    _directions = EarlyStopping._directions
+    _tie_breaks = EarlyStopping._tie_breaks
+    _lower_is_better = EarlyStopping._lower_is_better
+    _value = EarlyStopping._value
+
+    def __init__(
+        self, path="checkpoint.sknn", monitor="valid_loss", lower_is_better=None
+    ):
+        self.path = path
+        self.monitor = monitor
+        self.lower_is_better = lower_is_better
+
+    def on_train_begin(self, estimator, X=None, y=None):
+        if not isinstance(self.path, str) or not self.path:
+            raise TypeError(
+                f"Checkpoint.path must be a non-empty str (os.fspath(path) for a "
+                f"pathlib.Path); got {self.path!r}."
+            )
+        if self.monitor is not None:
+            self._lower_is_better()
+        self.best_ = self.saved_epoch_ = None
+        self._best_tie = np.inf
+
+    def on_epoch_end(self, estimator, epoch, logs):
+        if self.monitor is not None:
+            value, tie = self._value(logs)
+            self.best_, _, keep = _improvement(
+                value, self.best_, 0, 0.0, self._lower_is_better(), tie, self._best_tie
+            )
+            if not keep:
+                return
+            self._best_tie = self._best_tie if tie is None else tie
+        self.saved_epoch_ = epoch
+        from ._persistence import save
+
+        save(estimator, self.path)
+
+
+@register_callback("gradient_norm_clipping")
+class GradientNormClipping(Callback):
+    """Rescale each minibatch's gradient to a norm of at most ``max_norm``.
+
+    Where the gradient's norm exceeds ``max_norm`` it is multiplied by
+    ``max_norm / norm`` before the optimizer step (PyTorch's
+    ``clip_grad_norm_`` over all parameters); below it, the gradient is left
+    unchanged. The norm is over the whole flat gradient, which includes the
+    L2 term unless the optimizer applies L2 itself (``takes_l2``). A
+    non-finite norm leaves the gradient as it is (the estimator detects the
+    divergence). Needs a stochastic optimizer: full-batch optimizers have no
+    minibatch step.
+
+    Parameters
+    ----------
+    max_norm : float, default=1.0
+        Largest norm a step's gradient keeps, > 0.
+    norm_type : float, default=2
+        Order of the norm, > 0: 2 is the Euclidean norm, ``np.inf`` the
+        largest absolute value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn.callbacks import GradientNormClipping
+    >>> grad = np.array([3.0, 4.0])
+    >>> GradientNormClipping(max_norm=1.0).on_grad_computed(None, grad, 0)
+    >>> grad
+    array([0.6, 0.8])
+    """
+
+    _param_checks = {
+        "max_norm": {"low": 0, "low_open": True},
+        "norm_type": {"low": 0, "low_open": True, "allow_inf": True},
+    }
+
+    def __init__(self, max_norm=1.0, norm_type=2):
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+
+    def on_train_begin(self, estimator, X=None, y=None):
+        cls = REGISTRIES["optimizers"].class_of(estimator.optimizer)
+        if not getattr(cls, "stochastic", True):
+            raise ValueError(
+                f"GradientNormClipping needs a stochastic optimizer; the full-batch "
+                f"optimizer {cls.__name__} takes no minibatch steps. Choose e.g. "
+                "optimizer='adam'."
+            )
+
+    def on_grad_computed(self, estimator, grad, batch):
+        norm = np.linalg.norm(grad, ord=self.norm_type)
+        if norm > self.max_norm:  # False for NaN
+            grad *= self.max_norm / norm

@@ -31,11 +31,11 @@ from sklearn.utils.validation import (
 )
 
 from . import _engine, _sklearn_callbacks, _state
-from ._registry import REGISTRIES, ComponentParamsMixin
+from ._registry import REGISTRIES, ComponentParamsMixin, named_components
 from ._sampling import content_split
 from ._training import Trainer
 from ._validation import _is_int, _is_real, array_api_inputs, check_bool, check_number
-from .callbacks import Callback, ProgressTable, _EstimatorEarlyStopping
+from .callbacks import ProgressTable, _EstimatorEarlyStopping
 
 __all__ = ["NNClassifier", "NNRegressor"]
 
@@ -263,9 +263,10 @@ class _BaseNN(
     _default_loss = "squared_error"
     _default_weight_init = "glorot_uniform"
     _trainer = Trainer  # the training loop (sknn._training)
-    _component_kinds = {
-        name: p.kind for name, p in _state.COMPONENT_PARAMS.items() if not p.many
-    }
+    _component_kinds = {name: p.kind for name, p in _state.COMPONENT_PARAMS.items()}
+    _component_lists = frozenset(
+        name for name, p in _state.COMPONENT_PARAMS.items() if p.many
+    )
 
     def __init__(
         self,
@@ -393,16 +394,10 @@ class _BaseNN(
                     f"numpy.random.RandomState; got {rs!r} of type {type(rs).__name__}."
                 )
             check_number("random_state", rs, low=0, high=2**32 - 1, integer=True)
-        callbacks = [] if self.callbacks is None else self.callbacks
-        if isinstance(callbacks, (str, Callback)) or not isinstance(
-            callbacks, (list, tuple)
-        ):
-            raise TypeError(
-                "callbacks must be None or a list of Callback instances, classes or "
-                f"registered names; got {self.callbacks!r}."
-            )
+        registry = REGISTRIES["callbacks"]
         s.callbacks = [
-            REGISTRIES["callbacks"].resolve(cb, "callbacks") for cb in callbacks
+            registry.resolve(cb, "callbacks" if name is None else f"callbacks__{name}")
+            for name, cb in named_components(self.callbacks, "callbacks", registry)
         ]
         if self.verbose:
             s.callbacks.append(ProgressTable())
@@ -821,10 +816,12 @@ _PARAMS_DOC = """
         factor (2 for the logistic activation, 6 otherwise).
     dropout : float, default=0.0
         Probability of dropping each hidden unit during training.
-    callbacks : list of Callback, default=None
+    callbacks : list of Callback or (str, Callback), default=None
         Hooks called during training; they are cloned at every fit into
         ``callbacks_``. A callback can stop training by raising
-        :class:`sknn.StopTraining`.
+        :class:`sknn.StopTraining`. An entry named with a tuple,
+        ``("es", EarlyStopping())``, exposes its hyperparameters as
+        ``callbacks__es__patience`` to ``set_params`` and searches.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialization, shuffling, validation split and dropout.
         An int gives identical fits every time.
@@ -871,7 +868,9 @@ _ATTRS_DOC = """
     optimizer_state_ : dict
         The optimizer's state (moments, step count), used to resume.
     callbacks_ : list of Callback
-        The clones of ``callbacks`` used in the last fit.
+        The clones of the callbacks used in the last fit, in the order of
+        ``callbacks`` (names dropped: ``callbacks_[i]`` is the clone of entry
+        ``i``), then the progress table that ``verbose`` adds.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)

@@ -260,8 +260,9 @@ def test_component_table_covers_the_estimator_parameters():
     for Est in (NNClassifier, NNRegressor):
         params = Est().get_params()
         assert set(COMPONENT_PARAMS) <= set(params)
-        assert Est._component_kinds == {
-            n: p.kind for n, p in COMPONENT_PARAMS.items() if not p.many
+        assert Est._component_kinds == {n: p.kind for n, p in COMPONENT_PARAMS.items()}
+        assert Est._component_lists == {
+            n for n, p in COMPONENT_PARAMS.items() if p.many
         }
         spec = Est()._check_params()
         for name, p in COMPONENT_PARAMS.items():

@@ -3,7 +3,8 @@
 The contract each kind of component must meet is split into small named
 checks. Each ``check_*`` function runs all the checks for one component and
 raises ``AssertionError`` at the first violation, with a message naming the
-component, the check and what is wrong.
+component, what is wrong and the check, as in
+``"Tanh(): ... (check: backward_derivative)"``.
 :func:`parametrize_with_component_checks` turns the same checks into one
 pytest test each, so that a test report names every failing check. Use them
 in the test suite of a package that adds components (see
@@ -68,9 +69,7 @@ _KINDS = {}
 
 # ------------------------------------------------------------------ helpers
 def _fail(component, message):
-    error = AssertionError(f"{_describe(component)}: {message}")
-    error.violation = message  # what _Checks puts after the component and check
-    raise error
+    raise AssertionError(f"{_describe(component)}: {message}")
 
 
 def _describe(component):
@@ -197,11 +196,11 @@ class _Checks:
 
     A kind's yielder registers plain functions with :meth:`add`; iterating
     gives ``(name, check)`` pairs where ``check()`` runs the function and
-    puts the component and the check's name in front of the message of an
-    ``AssertionError``. The component is snapshot when this object is made,
-    before any check runs; ``unchanged_by_use`` first runs the checks that
-    have not run yet (their failures are their own), so that it also holds
-    when it runs alone.
+    ends the message of an ``AssertionError`` (which starts with the
+    component) with the check's name. The component is snapshot when this
+    object is made, before any check runs; ``unchanged_by_use`` first runs
+    the checks that have not run yet (their failures are their own), so that
+    it also holds when it runs alone.
     """
 
     def __init__(self, component, action):
@@ -226,8 +225,7 @@ class _Checks:
             try:
                 function()
             except AssertionError as exc:
-                detail = getattr(exc, "violation", None) or str(exc)
-                exc.args = (f"{_describe(self.component)} [{name}]: {detail}",)
+                exc.args = (f"{exc} (check: {name})",)
                 raise
 
         check.__name__ = check.__qualname__ = name
@@ -442,7 +440,7 @@ def check_activation(activation, dtypes=_DEFAULT_DTYPES):
     >>> check_activation(BadTanh())  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    AssertionError: BadTanh() [backward_derivative]: backward(grad, a, z=None) must ...
+    AssertionError: BadTanh(): backward(grad, a, z=None) must multiply grad in place ...
     """
     _run_all(_yield_activation_checks(activation, dtypes=dtypes))
 
@@ -726,7 +724,7 @@ def check_loss(loss, dtypes=_DEFAULT_DTYPES, n_outputs=3, y=None, extreme=None):
     ...     check_loss(NaiveLogLoss())
     Traceback (most recent call last):
     ...
-    AssertionError: NaiveLogLoss() [extreme_outputs_float32]: loss(y, raw) is not ...
+    AssertionError: NaiveLogLoss(): loss(y, raw) is not finite at extreme raw ...
     """
     _run_all(
         _yield_loss_checks(
@@ -1066,7 +1064,7 @@ def check_optimizer(
     ...     check_optimizer(SGD(learning_rate=0.01), dtypes=["float64"])
     Traceback (most recent call last):
     ...
-    AssertionError: SGD(learning_rate=0.01) [rosenbrock_float64]: diverged on the ...
+    AssertionError: SGD(learning_rate=0.01): diverged on the Rosenbrock function ...
     """
     _run_all(
         _yield_optimizer_checks(

@@ -57,8 +57,8 @@ def test_activation_contract(component, check):
 
 def _loss_cases():
     for name in every("losses"):
-        loss = make("losses", name)
         for n_outputs in [1, 3]:
+            loss = make("losses", name)
             if loss.link == "softmax" and n_outputs == 1:
                 n_outputs = 2  # a softmax over one output is constant
             yield loss, {"n_outputs": n_outputs}

@@ -1,10 +1,14 @@
 """Contract checks for component authors.
 
-Each ``check_*`` function puts one component through the contract the
-estimators rely on and raises ``AssertionError``, with a message that says
-what is wrong, at the first violation. Call them from the test suite of a
-package that adds components (see :func:`sknn.register_activation` and the
-``sknn.<kind>`` entry-point groups):
+The contract each kind of component must meet is split into small named
+checks. Each ``check_*`` function runs all the checks for one component and
+raises ``AssertionError`` at the first violation, with a message naming the
+component, what is wrong and the check, as in
+``"Tanh(): ... (check: backward_derivative)"``.
+:func:`parametrize_with_component_checks` turns the same checks into one
+pytest test each, so that a test report names every failing check. Use them
+in the test suite of a package that adds components (see
+:func:`sknn.register_activation` and the ``sknn.<kind>`` entry-point groups):
 
 - :func:`check_activation`: derivative against central finite differences,
   in-place evaluation, ``uses_input``, dtype preservation, no mutation.
@@ -15,14 +19,15 @@ package that adds components (see :func:`sknn.register_activation` and the
   Rosenbrock function, dtype preservation, state kept outside the optimizer.
 - :func:`check_schedule`: positive finite rates, purity, no mutation.
 
-Every check also verifies that the component itself is left unchanged: its
-``get_params``, its ``repr`` and its attributes are the same before and after.
+The last check of every component, ``unchanged_by_use``, verifies that the
+component itself is left unchanged by all the others: its ``get_params``, its
+``repr`` and its attributes are the same as before the first check.
 
 Examples
 --------
 >>> import numpy as np
 >>> from sknn.activations import Activation
->>> from sknn.testing import check_activation
+>>> from sknn.testing import check_activation, yield_component_checks
 >>> class Cube(Activation):
 ...     "f(z) = z**3"
 ...     uses_input = True
@@ -32,18 +37,34 @@ Examples
 ...         grad *= 3 * z * z
 ...         return grad
 >>> check_activation(Cube())
+>>> [name for name, check in yield_component_checks(Cube())][:3]
+['forward_input_unchanged', 'backward_derivative', 'backward_return_value']
 """
 
+import functools
+import inspect
 import math
 import numbers
 
 import numpy as np
 
-__all__ = ["check_activation", "check_loss", "check_optimizer", "check_schedule"]
+from . import activations, losses, optimizers, schedules
+
+__all__ = [
+    "check_activation",
+    "check_loss",
+    "check_optimizer",
+    "check_schedule",
+    "parametrize_with_component_checks",
+    "yield_component_checks",
+]
 
 _DEFAULT_DTYPES = (np.float32, np.float64)
 # Step of the central differences (float64): truncation ~h**2, roundoff ~eps/h.
 _H = 1e-6
+# kind -> (base class, yielder of its named checks); each kind's section adds
+# its row after its ``_yield_<kind>_checks``.
+_KINDS = {}
 
 
 # ------------------------------------------------------------------ helpers
@@ -58,10 +79,14 @@ def _describe(component):
         return type(component).__name__
 
 
+def _a(noun):
+    return f"a{'n' if noun[0] in 'aeiou' else ''} {noun}"
+
+
 def _check_kind(component, base, kind):
     if not isinstance(component, base):
         raise AssertionError(
-            f"{component!r} is not a{'n' if kind[0] in 'aeiou' else ''} {kind}: "
+            f"{component!r} is not {_a(kind)}: "
             f"expected an instance of {base.__module__}.{base.__name__}."
         )
 
@@ -165,6 +190,207 @@ def _tolerances(dtype):
     return 1e-4, 1e-5
 
 
+# ------------------------------------------------------------ named checks
+class _Checks:
+    """The named checks of one component, in order, then ``unchanged_by_use``.
+
+    A kind's yielder registers plain functions with :meth:`add`; iterating
+    gives ``(name, check)`` pairs where ``check()`` runs the function and
+    ends the message of an ``AssertionError`` (which starts with the
+    component) with the check's name. The component is snapshot when this
+    object is made, before any check runs; ``unchanged_by_use`` first runs
+    the checks that have not run yet (their failures are their own), so that
+    it also holds when it runs alone.
+    """
+
+    def __init__(self, component, action):
+        self.component = component
+        self.action = action
+        self.before = _snapshot(component)
+        self._functions = {}
+        self._ran = set()
+
+    def add(self, function, name=None):
+        self._functions[name or function.__name__] = function
+        return function
+
+    def __iter__(self):
+        for name in self._functions:
+            yield name, self._named(name, self._functions[name])
+        yield "unchanged_by_use", self._named("unchanged_by_use", self._unchanged)
+
+    def _named(self, name, function):
+        def check():
+            self._ran.add(name)
+            try:
+                function()
+            except AssertionError as exc:
+                exc.args = (f"{exc} (check: {name})",)
+                raise
+
+        check.__name__ = check.__qualname__ = name
+        return check
+
+    def _unchanged(self):
+        for name, function in self._functions.items():
+            if name not in self._ran:
+                self._ran.add(name)
+                try:
+                    function()
+                except AssertionError:
+                    pass
+        _check_unchanged(self.component, self.before, self.action)
+
+
+def _run_all(checks):
+    for _, check in checks:
+        check()
+
+
+# ----------------------------------------------------------------- dispatch
+def yield_component_checks(component, **options):
+    """The named contract checks of a component, whatever its kind.
+
+    Dispatches on the component's base class to the checks of its kind, the
+    ones its ``check_*`` function runs.
+
+    Parameters
+    ----------
+    component : Activation, Loss, Optimizer or Schedule
+        The component instance to check.
+    **options
+        Keyword arguments of the kind's ``check_*`` function, such as
+        ``dtypes`` or, for a loss, ``n_outputs``.
+
+    Returns
+    -------
+    checks : iterator of (str, callable)
+        ``(name, check)`` pairs; ``check()`` takes no argument and raises
+        ``AssertionError`` naming the component and the check when the
+        component fails it. The last one, ``unchanged_by_use``, verifies
+        that the other checks left the component unchanged.
+
+    Raises
+    ------
+    TypeError
+        If ``component`` is a class, is not of a kind that has checks, or an
+        option is not accepted by its kind.
+
+    Examples
+    --------
+    >>> from sknn.schedules import StepDecay
+    >>> from sknn.testing import yield_component_checks
+    >>> for name, check in yield_component_checks(StepDecay(), max_iter=10):
+    ...     check()
+    ...     print(name)
+    rates
+    pure
+    history_unchanged
+    unchanged_by_use
+    """
+    if isinstance(component, type):
+        raise TypeError(
+            f"Pass a component instance, such as {component.__name__}(), not the "
+            f"class {component.__name__}."
+        )
+    kind = next(
+        (kind for kind, (base, _) in _KINDS.items() if isinstance(component, base)),
+        None,
+    )
+    if kind is None:
+        kinds = ", ".join(
+            f"{kind} ({base.__module__}.{base.__name__})"
+            for kind, (base, _) in _KINDS.items()
+        )
+        raise TypeError(
+            f"There are no contract checks for {_describe(component)} (an instance "
+            f"of {type(component).__module__}.{type(component).__qualname__}); "
+            f"sknn.testing checks these kinds of component: {kinds}."
+        )
+    yielder = _KINDS[kind][1]
+    accepted = list(inspect.signature(yielder).parameters)[1:]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise TypeError(
+            f"Unknown option(s) {unknown} for the checks of {_a(kind)}; accepted: "
+            f"{accepted}."
+        )
+    return yielder(component, **options)
+
+
+def parametrize_with_component_checks(components):
+    """Pytest decorator: one test per component and contract check.
+
+    Like scikit-learn's ``parametrize_with_checks``: the decorated test
+    receives ``component`` and ``check`` and calls ``check()``; the report
+    names every failing check, with test ids
+    ``"<repr of component>-<check name>"``.
+
+    Parameters
+    ----------
+    components : iterable of component or (component, dict)
+        Component instances of any kind that has checks. A
+        ``(component, options)`` pair passes ``options`` to the checks of its
+        kind (the keyword arguments of its ``check_*`` function); the options
+        then appear in the test ids, ``"<repr>-<option>=<value>-<check>"``.
+
+    Returns
+    -------
+    decorator : pytest.mark.parametrize
+        The parametrization of ``component`` and ``check``.
+
+    Raises
+    ------
+    ImportError
+        If pytest is not installed.
+    TypeError
+        As :func:`yield_component_checks`.
+
+    Examples
+    --------
+    >>> from sknn.activations import Tanh
+    >>> from sknn.losses import LogLoss
+    >>> from sknn.testing import parametrize_with_component_checks
+    >>> @parametrize_with_component_checks([Tanh(), (LogLoss(), {"n_outputs": 2})])
+    ... def test_contract(component, check):
+    ...     check()
+    >>> [p.id for p in test_contract.pytestmark[0].args[1]][:2]
+    ['Tanh()-forward_input_unchanged', 'Tanh()-backward_derivative']
+    """
+    try:
+        import pytest
+    except ImportError as exc:
+        raise ImportError(
+            "parametrize_with_component_checks needs pytest; install it with "
+            "`pip install pytest`, or run the checks with yield_component_checks "
+            "or the check_* functions."
+        ) from exc
+    params = []
+    for item in components:
+        component, options = item if isinstance(item, tuple) else (item, {})
+        prefix = _describe(component) + "".join(
+            f"-{key}={_option_id(value)}" for key, value in options.items()
+        )
+        params += [
+            pytest.param(component, check, id=f"{prefix}-{name}")
+            for name, check in yield_component_checks(component, **options)
+        ]
+    return pytest.mark.parametrize("component, check", params)
+
+
+def _option_id(value):
+    if isinstance(value, (list, tuple)):
+        return ",".join(_option_id(v) for v in value)
+    if isinstance(value, (type, np.dtype)):
+        try:
+            return np.dtype(value).name
+        except TypeError:
+            return value.__name__
+    if isinstance(value, np.ndarray):
+        return f"array{value.shape}"
+    return str(value)
+
+
 # --------------------------------------------------------------- activations
 def check_activation(activation, dtypes=_DEFAULT_DTYPES):
     """Check an activation against the contract of :class:`sknn.activations.Activation`.
@@ -192,7 +418,12 @@ def check_activation(activation, dtypes=_DEFAULT_DTYPES):
     Raises
     ------
     AssertionError
-        At the first violation, with a message naming it.
+        At the first failing check, with a message naming the component, the
+        check and the violation.
+
+    See Also
+    --------
+    yield_component_checks : The same checks one by one, by name.
 
     Examples
     --------
@@ -211,16 +442,21 @@ def check_activation(activation, dtypes=_DEFAULT_DTYPES):
     ...
     AssertionError: BadTanh(): backward(grad, a, z=None) must multiply grad in place ...
     """
-    from .activations import Activation
+    _run_all(_yield_activation_checks(activation, dtypes=dtypes))
 
-    _check_kind(activation, Activation, "activation")
-    before = _snapshot(activation)
+
+def _yield_activation_checks(activation, dtypes=_DEFAULT_DTYPES):
+    _check_kind(activation, activations.Activation, "activation")
+    checks = _Checks(activation, "Using the activation")
     uses_input = bool(getattr(activation, "uses_input", False))
     z_arg = "z" if uses_input else "z=None"
+    backward_what = f"backward(grad, a, {z_arg})"
     rng = np.random.RandomState(0)
-    # Stay away from 0, where several activations have a kink.
+    # Stay away from 0, where several activations have a kink. Every check
+    # passes copies of these, so that one that writes into them harms no other.
     z = rng.uniform(0.05, 3.0, (6, 5)) * rng.choice([-1.0, 1.0], (6, 5))
     grad_in = rng.normal(size=z.shape)
+    extreme = np.array([[-500.0, -50.0, -10.0, 0.0, 10.0, 50.0, 500.0]])
 
     def forward(x, out=None, what="forward(z)"):
         try:
@@ -242,96 +478,145 @@ def check_activation(activation, dtypes=_DEFAULT_DTYPES):
             )
             _fail(activation, f"{what} raised {type(exc).__name__}: {exc}{hint}")
 
-    # Derivative against central differences, float64.
-    z0 = z.copy()
-    a = forward(z)
-    _check_not_mutated(activation, z, z0, "forward(z)")
-    _check_dtype(activation, a, np.float64, "forward(z)")
-    numeric = (forward(z + _H) - forward(z - _H)) / (2 * _H)
-    expected = grad_in * numeric
-    grad = grad_in.copy()
-    a_arg, z_copy = a.copy(), z.copy()
-    what = f"backward(grad, a, {z_arg})"
-    result = backward(grad, a_arg, z_copy, what)
-    _assert_close(
-        activation,
-        grad,
-        expected,
-        1e-5,
-        1e-7,
-        f"{what} must multiply grad in place by f'(z) (checked against central "
-        "differences of forward)",
-    )
-    _assert_close(activation, result, expected, 1e-5, 1e-7, f"the value {what} returns")
-    _check_not_mutated(activation, a_arg, a, f"{what} (argument a)")
-    _check_not_mutated(activation, z_copy, z, f"{what} (argument z)")
+    @checks.add
+    def forward_input_unchanged():
+        x = z.copy()
+        a = forward(x)
+        _check_not_mutated(activation, x, z, "forward(z)")
+        _check_dtype(activation, a, np.float64, "forward(z)")
 
-    extreme = np.array([[-500.0, -50.0, -10.0, 0.0, 10.0, 50.0, 500.0]])
-    for dtype in dtypes:
-        dtype = np.dtype(dtype)
+    @functools.cache  # shared by the three backward_* checks below
+    def backward_float64():
+        """grad * f'(z) by central differences; backward's results and inputs."""
+        expected = grad_in * (forward(z + _H) - forward(z - _H)) / (2 * _H)
+        a = forward(z.copy())
+        grad, a_arg, z_copy = grad_in.copy(), a.copy(), z.copy()
+        result = backward(grad, a_arg, z_copy, backward_what)
+        return expected, grad, result, (a_arg, a), z_copy
+
+    @checks.add
+    def backward_derivative():
+        expected, grad, _, _, _ = backward_float64()
+        _assert_close(
+            activation,
+            grad,
+            expected,
+            1e-5,
+            1e-7,
+            f"{backward_what} must multiply grad in place by f'(z) (checked "
+            "against central differences of forward)",
+        )
+
+    @checks.add
+    def backward_return_value():
+        expected, _, result, _, _ = backward_float64()
+        _assert_close(
+            activation,
+            result,
+            expected,
+            1e-5,
+            1e-7,
+            f"the value {backward_what} returns",
+        )
+
+    @checks.add
+    def backward_inputs_unchanged():
+        _, _, _, (a_arg, a), z_copy = backward_float64()
+        _check_not_mutated(activation, a_arg, a, f"{backward_what} (argument a)")
+        _check_not_mutated(activation, z_copy, z, f"{backward_what} (argument z)")
+
+    def add_dtype_checks(dtype):
         name = dtype.name
         rtol, atol = _tolerances(dtype)
         zt = z.astype(dtype)
-        zc = zt.copy()
-        at = forward(zt, what=f"forward(z) ({name})")
-        _check_dtype(activation, at, dtype, f"forward(z) ({name})")
-        _check_not_mutated(activation, zt, zc, f"forward(z) ({name})")
-        _assert_close(
-            activation,
-            at,
-            forward(zc.astype(np.float64)),
-            rtol,
-            atol,
-            f"forward(z) in {name} against float64",
-        )
-        buf = np.full_like(zt, np.nan)
-        res = forward(zt, out=buf, what=f"forward(z, out=buffer) ({name})")
-        _assert_close(activation, buf, at, 0, 0, f"forward(z, out=buffer) ({name})")
-        _assert_close(
-            activation,
-            res,
-            at,
-            0,
-            0,
-            f"the value forward(z, out=buffer) returns ({name})",
-        )
-        inplace = zt.copy()
-        res = forward(inplace, out=inplace, what=f"forward(z, out=z) ({name})")
-        _assert_close(
-            activation,
-            inplace,
-            at,
-            0,
-            0,
-            f"forward(z, out=z) ({name}) must equal forward(z)",
-        )
-        _assert_close(
-            activation, res, at, 0, 0, f"the value forward(z, out=z) returns ({name})"
-        )
+        what = f"{backward_what} ({name})"
 
-        what = f"backward(grad, a, {z_arg}) ({name})"
-        grad = grad_in.astype(dtype)
-        a_arg = at.copy()
-        res = backward(grad, a_arg, zt, what)
-        _check_dtype(activation, res, dtype, what)
-        _check_not_mutated(activation, a_arg, at, what + " (argument a)")
-        _check_not_mutated(activation, zt, zc, what + " (argument z)")
-        g64 = grad_in.astype(dtype).astype(np.float64)
-        ref = backward(g64, forward(zc.astype(np.float64)), zc.astype(np.float64), what)
-        _assert_close(activation, grad, ref, rtol, atol, what + " against float64")
+        def forward_in_dtype():
+            x = zt.copy()
+            at = forward(x, what=f"forward(z) ({name})")
+            _check_dtype(activation, at, dtype, f"forward(z) ({name})")
+            _check_not_mutated(activation, x, zt, f"forward(z) ({name})")
+            _assert_close(
+                activation,
+                at,
+                forward(zt.astype(np.float64)),
+                rtol,
+                atol,
+                f"forward(z) in {name} against float64",
+            )
 
-        ze = extreme.astype(dtype)
-        ae = forward(ze, what=f"forward(z) at z={extreme.ravel().tolist()} ({name})")
-        _check_dtype(activation, ae, dtype, f"forward(z) ({name})")
-        ge = backward(np.ones_like(ze), ae.copy(), ze.copy(), what + " at large |z|")
-        for value, label in ((ae, "forward"), (ge, "backward")):
-            if not np.all(np.isfinite(value)):
-                _fail(
-                    activation,
-                    f"{label} is not finite at z={extreme.ravel().tolist()} "
-                    f"({name}): {value.ravel().tolist()}.",
-                )
-    _check_unchanged(activation, before, "Using the activation")
+        def forward_out():
+            at = forward(zt.copy(), what=f"forward(z) ({name})")
+            buf = np.full_like(zt, np.nan)
+            res = forward(zt.copy(), out=buf, what=f"forward(z, out=buffer) ({name})")
+            _assert_close(activation, buf, at, 0, 0, f"forward(z, out=buffer) ({name})")
+            _assert_close(
+                activation,
+                res,
+                at,
+                0,
+                0,
+                f"the value forward(z, out=buffer) returns ({name})",
+            )
+            inplace = zt.copy()
+            res = forward(inplace, out=inplace, what=f"forward(z, out=z) ({name})")
+            _assert_close(
+                activation,
+                inplace,
+                at,
+                0,
+                0,
+                f"forward(z, out=z) ({name}) must equal forward(z)",
+            )
+            _assert_close(
+                activation,
+                res,
+                at,
+                0,
+                0,
+                f"the value forward(z, out=z) returns ({name})",
+            )
+
+        def backward_in_dtype():
+            at = forward(zt.copy(), what=f"forward(z) ({name})")
+            grad, a_arg, z_arg = grad_in.astype(dtype), at.copy(), zt.copy()
+            res = backward(grad, a_arg, z_arg, what)
+            _check_dtype(activation, res, dtype, what)
+            _check_not_mutated(activation, a_arg, at, what + " (argument a)")
+            _check_not_mutated(activation, z_arg, zt, what + " (argument z)")
+            z64 = zt.astype(np.float64)
+            g64 = grad_in.astype(dtype).astype(np.float64)
+            ref = backward(g64, forward(z64), z64, what)
+            _assert_close(activation, grad, ref, rtol, atol, what + " against float64")
+
+        def large_inputs():
+            ze = extreme.astype(dtype)
+            ae = forward(
+                ze, what=f"forward(z) at z={extreme.ravel().tolist()} ({name})"
+            )
+            _check_dtype(activation, ae, dtype, f"forward(z) ({name})")
+            ge = backward(
+                np.ones_like(ze), ae.copy(), ze.copy(), what + " at large |z|"
+            )
+            for value, label in ((ae, "forward"), (ge, "backward")):
+                if not np.all(np.isfinite(value)):
+                    _fail(
+                        activation,
+                        f"{label} is not finite at z={extreme.ravel().tolist()} "
+                        f"({name}): {value.ravel().tolist()}.",
+                    )
+
+        checks.add(forward_in_dtype, f"forward_{name}")
+        checks.add(forward_out, f"forward_out_{name}")
+        checks.add(backward_in_dtype, f"backward_{name}")
+        checks.add(large_inputs, f"large_inputs_{name}")
+
+    for dtype in dtypes:
+        add_dtype_checks(np.dtype(dtype))
+    yield from checks
+
+
+_KINDS["activation"] = (activations.Activation, _yield_activation_checks)
 
 
 # -------------------------------------------------------------------- losses
@@ -413,7 +698,12 @@ def check_loss(loss, dtypes=_DEFAULT_DTYPES, n_outputs=3, y=None, extreme=None):
     Raises
     ------
     AssertionError
-        At the first violation, with a message naming it.
+        At the first failing check, with a message naming the component, the
+        check and the violation.
+
+    See Also
+    --------
+    yield_component_checks : The same checks one by one, by name.
 
     Examples
     --------
@@ -436,10 +726,16 @@ def check_loss(loss, dtypes=_DEFAULT_DTYPES, n_outputs=3, y=None, extreme=None):
     ...
     AssertionError: NaiveLogLoss(): loss(y, raw) is not finite at extreme raw ...
     """
-    from .losses import Loss
+    _run_all(
+        _yield_loss_checks(
+            loss, dtypes=dtypes, n_outputs=n_outputs, y=y, extreme=extreme
+        )
+    )
 
-    _check_kind(loss, Loss, "loss")
-    before = _snapshot(loss)
+
+def _yield_loss_checks(loss, dtypes=_DEFAULT_DTYPES, n_outputs=3, y=None, extreme=None):
+    _check_kind(loss, losses.Loss, "loss")
+    checks = _Checks(loss, "Using the loss")
     rng = np.random.RandomState(0)
     n_samples = 8
     if y is None:
@@ -451,165 +747,215 @@ def check_loss(loss, dtypes=_DEFAULT_DTYPES, n_outputs=3, y=None, extreme=None):
                 f"y must be 2-d (n_samples, n_outputs); got shape {y.shape}."
             )
         n_samples, n_outputs = y.shape
-    try:
-        loss.check_target(y)
-    except ValueError as exc:
-        _fail(loss, f"check_target rejected the targets {y.tolist()}: {exc}")
     scale = 0.5 if loss.link == "exp" else 1.5
     raw = rng.normal(scale=scale, size=(n_samples, n_outputs))
     if extreme is None:
         extreme = 30.0 if loss.link == "exp" else 1e4
 
     def call(method, *args, what, **kwargs):
-        """``loss.method(*args)``, checking that it leaves ``args`` unchanged."""
+        """``loss.method`` on copies of ``args``, checking it leaves them unchanged."""
         copies = [a.copy() for a in args]
         try:
-            result = getattr(loss, method)(*args, **kwargs)
+            result = getattr(loss, method)(*copies, **kwargs)
         except Exception as exc:
             _fail(loss, f"{what} raised {type(exc).__name__}: {exc}")
         names = ("y", "raw") if len(args) == 2 else ("raw",)
         for arg, copy, arg_name in zip(args, copies, names):
-            _check_not_mutated(loss, arg, copy, f"{what} (argument {arg_name})")
+            _check_not_mutated(loss, copy, arg, f"{what} (argument {arg_name})")
         return result
 
-    def total(r):
-        return float(np.sum(call("loss", y, r, what="loss(y, raw)")))
+    @functools.cache
+    def numeric_gradient():
+        """Central differences of ``loss(y, raw).sum()``, float64."""
+        numeric = np.empty_like(raw)
+        for idx in np.ndindex(raw.shape):
+            step = np.zeros_like(raw)
+            step[idx] = _H
+            up = np.sum(call("loss", y, raw + step, what="loss(y, raw)"))
+            down = np.sum(call("loss", y, raw - step, what="loss(y, raw)"))
+            numeric[idx] = (float(up) - float(down)) / (2 * _H)
+        return numeric
 
-    # Gradient against central differences of the summed loss, float64.
-    numeric = np.empty_like(raw)
-    for idx in np.ndindex(raw.shape):
-        step = np.zeros_like(raw)
-        step[idx] = _H
-        numeric[idx] = (total(raw + step) - total(raw - step)) / (2 * _H)
-    values = call("loss", y, raw, what="loss(y, raw)")
-    if np.shape(values) != (n_samples,):
-        _fail(
+    @checks.add
+    def accepts_targets():
+        try:
+            loss.check_target(y.copy())
+        except ValueError as exc:
+            _fail(loss, f"check_target rejected the targets {y.tolist()}: {exc}")
+
+    @checks.add
+    def per_sample_loss():
+        values = call("loss", y, raw, what="loss(y, raw)")
+        if np.shape(values) != (n_samples,):
+            _fail(
+                loss,
+                f"loss(y, raw) must return the per-sample loss, shape ({n_samples},); "
+                f"got shape {np.shape(values)}.",
+            )
+        _check_dtype(loss, values, np.float64, "loss(y, raw)")
+
+    @checks.add
+    def gradient_finite_differences():
+        grad = call("gradient", y, raw, what="gradient(y, raw)")
+        _assert_close(
             loss,
-            f"loss(y, raw) must return the per-sample loss, shape ({n_samples},); "
-            f"got shape {np.shape(values)}.",
+            grad,
+            numeric_gradient(),
+            1e-5,
+            1e-7,
+            "gradient(y, raw) against central differences of loss(y, raw).sum()",
         )
-    _check_dtype(loss, values, np.float64, "loss(y, raw)")
-    grad = call("gradient", y, raw, what="gradient(y, raw)")
-    _assert_close(
-        loss,
-        grad,
-        numeric,
-        1e-5,
-        1e-7,
-        "gradient(y, raw) against central differences of loss(y, raw).sum()",
-    )
-    fused = call("loss_gradient", y, raw, what="loss_gradient(y, raw)")
-    if not (isinstance(fused, tuple) and len(fused) == 2):
-        _fail(loss, "loss_gradient(y, raw) must return a (loss, gradient) tuple.")
-    _assert_close(
-        loss,
-        fused[1],
-        numeric,
-        1e-5,
-        1e-7,
-        "the gradient of loss_gradient(y, raw) against central differences of "
-        "loss(y, raw).sum()",
-    )
 
-    for dtype in dtypes:
-        dtype = np.dtype(dtype)
+    @checks.add
+    def loss_gradient_finite_differences():
+        fused = call("loss_gradient", y, raw, what="loss_gradient(y, raw)")
+        if not (isinstance(fused, tuple) and len(fused) == 2):
+            _fail(loss, "loss_gradient(y, raw) must return a (loss, gradient) tuple.")
+        _assert_close(
+            loss,
+            fused[1],
+            numeric_gradient(),
+            1e-5,
+            1e-7,
+            "the gradient of loss_gradient(y, raw) against central differences of "
+            "loss(y, raw).sum()",
+        )
+
+    def add_dtype_checks(dtype):
         name = dtype.name
         rtol, atol = _tolerances(dtype)
         yt, rt = y.astype(dtype), raw.astype(dtype)
-        yc, rc = yt.copy(), rt.copy()
-        y64, r64 = yc.astype(np.float64), rc.astype(np.float64)
-        ref_loss = call("loss", y64, r64, what="loss(y, raw)")
-        ref_grad = call("gradient", y64, r64, what="gradient(y, raw)")
-        loss_atol = atol * max(1.0, float(np.abs(ref_loss).max()))
 
-        lt = call("loss", yt, rt, what=f"loss(y, raw) ({name})")
-        _check_dtype(loss, lt, dtype, f"loss(y, raw) ({name})")
-        _assert_close(loss, lt, ref_loss, rtol, loss_atol, f"loss(y, raw) in {name}")
-        gt = call("gradient", yt, rt, what=f"gradient(y, raw) ({name})")
-        _check_dtype(loss, gt, dtype, f"gradient(y, raw) ({name})")
-        _assert_close(loss, gt, ref_grad, rtol, atol, f"gradient(y, raw) in {name}")
-        buf = np.full_like(rt, np.nan)
-        gb = call("gradient", yt, rt, out=buf, what=f"gradient(y, raw, out) ({name})")
-        _check_dtype(loss, gb, dtype, f"gradient(y, raw, out) ({name})")
-        _assert_close(
-            loss, gb, gt, rtol, atol, f"gradient(y, raw, out=buffer) ({name})"
-        )
+        def float64_results():
+            y64, r64 = yt.astype(np.float64), rt.astype(np.float64)
+            ref_loss = call("loss", y64, r64, what="loss(y, raw)")
+            ref_grad = call("gradient", y64, r64, what="gradient(y, raw)")
+            return ref_loss, ref_grad, atol * max(1.0, float(np.abs(ref_loss).max()))
 
-        for out in (None, np.full_like(rt, np.nan)):
-            what = (
-                f"loss_gradient(y, raw{'' if out is None else ', out=buffer'}) ({name})"
-            )
-            fused = call("loss_gradient", yt, rt, out=out, what=what)
-            if not (isinstance(fused, tuple) and len(fused) == 2):
-                _fail(loss, f"{what} must return a (loss, gradient) tuple.")
-            fl, fg = fused
-            _check_dtype(loss, fl, dtype, what + " loss")
-            _check_dtype(loss, fg, dtype, what + " gradient")
-            _assert_close(loss, fl, lt, rtol, loss_atol, what + " loss against loss()")
+        def loss_in_dtype():
+            ref_loss, _, loss_atol = float64_results()
+            lt = call("loss", yt, rt, what=f"loss(y, raw) ({name})")
+            _check_dtype(loss, lt, dtype, f"loss(y, raw) ({name})")
             _assert_close(
-                loss, fg, gt, rtol, atol, what + " gradient against gradient()"
+                loss, lt, ref_loss, rtol, loss_atol, f"loss(y, raw) in {name}"
             )
 
-        pred = call("inverse_link", rt, what=f"inverse_link(raw) ({name})")
-        _check_dtype(loss, pred, dtype, f"inverse_link(raw) ({name})")
-        ref = _link_reference(loss.link, rc)
-        if ref is not None:
+        def gradient_in_dtype():
+            _, ref_grad, _ = float64_results()
+            gt = call("gradient", yt, rt, what=f"gradient(y, raw) ({name})")
+            _check_dtype(loss, gt, dtype, f"gradient(y, raw) ({name})")
+            _assert_close(loss, gt, ref_grad, rtol, atol, f"gradient(y, raw) in {name}")
+            buf = np.full_like(rt, np.nan)
+            what = f"gradient(y, raw, out) ({name})"
+            gb = call("gradient", yt, rt, out=buf, what=what)
+            _check_dtype(loss, gb, dtype, what)
             _assert_close(
-                loss,
-                pred,
-                ref,
-                rtol,
-                atol,
-                f"inverse_link(raw) ({name}) against the {loss.link.name!r} link",
-            )
-        buf = np.full_like(rt, np.nan)
-        pb = call("inverse_link", rt, out=buf, what=f"inverse_link(raw, out) ({name})")
-        _assert_close(loss, pb, pred, 0, 0, f"inverse_link(raw, out=buffer) ({name})")
-        if loss.classification and not np.all((pred >= 0) & (pred <= 1)):
-            _fail(
-                loss, f"inverse_link(raw) ({name}) must give probabilities in [0, 1]."
-            )
-        if loss.link == "softmax":
-            _assert_close(
-                loss,
-                pred.sum(axis=1),
-                np.ones(n_samples),
-                rtol,
-                atol,
-                f"rows of inverse_link(raw) ({name}) must sum to 1",
+                loss, gb, gt, rtol, atol, f"gradient(y, raw, out=buffer) ({name})"
             )
 
-        # Extreme raw outputs: +-extreme and 0, mixed within every row.
-        pattern = np.array([1.0, -1.0, 0.0])[
-            (np.arange(n_samples)[:, None] + np.arange(n_outputs)) % 3
-        ]
-        re = (extreme * pattern).astype(dtype)
-        where = f"at extreme raw outputs (±{extreme:g}, {name})"
-        with np.errstate(all="ignore"):
-            checks = [
-                ("loss(y, raw)", call("loss", yt, re, what="loss(y, raw) " + where)),
-                (
-                    "gradient(y, raw)",
-                    call("gradient", yt, re, what="gradient " + where),
-                ),
-                (
-                    "inverse_link(raw)",
-                    call("inverse_link", re, what="inverse_link " + where),
-                ),
-            ]
-            fl, fg = call("loss_gradient", yt, re, what="loss_gradient " + where)
-        checks += [
-            ("loss_gradient(y, raw) loss", fl),
-            ("loss_gradient(y, raw) gradient", fg),
-        ]
-        for label, value in checks:
-            if not np.all(np.isfinite(value)):
+        def loss_gradient_in_dtype():
+            _, _, loss_atol = float64_results()
+            lt = call("loss", yt, rt, what=f"loss(y, raw) ({name})")
+            gt = call("gradient", yt, rt, what=f"gradient(y, raw) ({name})")
+            for out in (None, np.full_like(rt, np.nan)):
+                what = (
+                    f"loss_gradient(y, raw{'' if out is None else ', out=buffer'}) "
+                    f"({name})"
+                )
+                fused = call("loss_gradient", yt, rt, out=out, what=what)
+                if not (isinstance(fused, tuple) and len(fused) == 2):
+                    _fail(loss, f"{what} must return a (loss, gradient) tuple.")
+                fl, fg = fused
+                _check_dtype(loss, fl, dtype, what + " loss")
+                _check_dtype(loss, fg, dtype, what + " gradient")
+                _assert_close(
+                    loss, fl, lt, rtol, loss_atol, what + " loss against loss()"
+                )
+                _assert_close(
+                    loss, fg, gt, rtol, atol, what + " gradient against gradient()"
+                )
+
+        def inverse_link_in_dtype():
+            pred = call("inverse_link", rt, what=f"inverse_link(raw) ({name})")
+            _check_dtype(loss, pred, dtype, f"inverse_link(raw) ({name})")
+            ref = _link_reference(loss.link, rt)
+            if ref is not None:
+                _assert_close(
+                    loss,
+                    pred,
+                    ref,
+                    rtol,
+                    atol,
+                    f"inverse_link(raw) ({name}) against the {loss.link.name!r} link",
+                )
+            buf = np.full_like(rt, np.nan)
+            what = f"inverse_link(raw, out) ({name})"
+            pb = call("inverse_link", rt, out=buf, what=what)
+            _assert_close(
+                loss, pb, pred, 0, 0, f"inverse_link(raw, out=buffer) ({name})"
+            )
+            if loss.classification and not np.all((pred >= 0) & (pred <= 1)):
                 _fail(
                     loss,
-                    f"{label} is not finite {where}: {np.asarray(value).tolist()} "
-                    "(use a stable formulation such as log-sum-exp).",
+                    f"inverse_link(raw) ({name}) must give probabilities in [0, 1].",
                 )
-    _check_unchanged(loss, before, "Using the loss")
+            if loss.link == "softmax":
+                _assert_close(
+                    loss,
+                    pred.sum(axis=1),
+                    np.ones(n_samples),
+                    rtol,
+                    atol,
+                    f"rows of inverse_link(raw) ({name}) must sum to 1",
+                )
+
+        def extreme_outputs():
+            # +-extreme and 0, mixed within every row.
+            pattern = np.array([1.0, -1.0, 0.0])[
+                (np.arange(n_samples)[:, None] + np.arange(n_outputs)) % 3
+            ]
+            re = (extreme * pattern).astype(dtype)
+            where = f"at extreme raw outputs (±{extreme:g}, {name})"
+            with np.errstate(all="ignore"):
+                values = [
+                    (
+                        "loss(y, raw)",
+                        call("loss", yt, re, what="loss(y, raw) " + where),
+                    ),
+                    (
+                        "gradient(y, raw)",
+                        call("gradient", yt, re, what="gradient " + where),
+                    ),
+                    (
+                        "inverse_link(raw)",
+                        call("inverse_link", re, what="inverse_link " + where),
+                    ),
+                ]
+                fl, fg = call("loss_gradient", yt, re, what="loss_gradient " + where)
+            values += [
+                ("loss_gradient(y, raw) loss", fl),
+                ("loss_gradient(y, raw) gradient", fg),
+            ]
+            for label, value in values:
+                if not np.all(np.isfinite(value)):
+                    _fail(
+                        loss,
+                        f"{label} is not finite {where}: {np.asarray(value).tolist()} "
+                        "(use a stable formulation such as log-sum-exp).",
+                    )
+
+        checks.add(loss_in_dtype, f"loss_{name}")
+        checks.add(gradient_in_dtype, f"gradient_{name}")
+        checks.add(loss_gradient_in_dtype, f"loss_gradient_{name}")
+        checks.add(inverse_link_in_dtype, f"inverse_link_{name}")
+        checks.add(extreme_outputs, f"extreme_outputs_{name}")
+
+    for dtype in dtypes:
+        add_dtype_checks(np.dtype(dtype))
+    yield from checks
+
+
+_KINDS["loss"] = (losses.Loss, _yield_loss_checks)
 
 
 # ---------------------------------------------------------------- optimizers
@@ -697,7 +1043,12 @@ def check_optimizer(
     Raises
     ------
     AssertionError
-        At the first violation, with a message naming it.
+        At the first failing check, with a message naming the component, the
+        check and the violation.
+
+    See Also
+    --------
+    yield_component_checks : The same checks one by one, by name.
 
     Examples
     --------
@@ -715,10 +1066,18 @@ def check_optimizer(
     ...
     AssertionError: SGD(learning_rate=0.01): diverged on the Rosenbrock function ...
     """
-    from .optimizers import Optimizer
+    _run_all(
+        _yield_optimizer_checks(
+            optimizer, dtypes=dtypes, learning_rate=learning_rate, n_steps=n_steps
+        )
+    )
 
-    _check_kind(optimizer, Optimizer, "optimizer")
-    before = _snapshot(optimizer)
+
+def _yield_optimizer_checks(
+    optimizer, dtypes=_DEFAULT_DTYPES, learning_rate=None, n_steps=None
+):
+    _check_kind(optimizer, optimizers.Optimizer, "optimizer")
+    checks = _Checks(optimizer, "Running the optimizer")
     stochastic = bool(getattr(optimizer, "stochastic", True))
     if stochastic:
         default_lr, default_steps = _default_settings(optimizer)
@@ -727,33 +1086,22 @@ def check_optimizer(
         n_steps = default_steps if n_steps is None else int(n_steps)
     else:
         n_steps = 500 if n_steps is None else int(n_steps)
+    run = _run_stochastic if stochastic else _run_full_batch
     a64, b64, x_star = _quadratic()
 
-    for dtype in dtypes:
-        dtype = np.dtype(dtype)
-        a, b = a64.astype(dtype), b64.astype(dtype)
+    def add_problem_checks(key, label, fun, start, target, tol, relative, dtype):
+        where = f"on {label} ({dtype.name}, {n_steps} steps"
+        where += f", learning_rate={learning_rate:g})" if stochastic else ")"
 
-        def quad(x, grad, a=a, b=b):
-            np.matmul(a, x, out=grad)
-            grad -= b
-            return float(0.5 * (grad - b) @ x)
+        def run_once():
+            return run(
+                optimizer, fun, start.astype(dtype), learning_rate, n_steps, label
+            )
 
-        problems = [
-            ("the quadratic 0.5 x'Ax - b'x", quad, np.zeros(10), x_star, 1e-3, True),
-            (
-                "the Rosenbrock function",
-                _rosenbrock,
-                np.array([-1.2, 1.0]),
-                np.ones(2),
-                1e-2,
-                False,
-            ),
-        ]
-        for label, fun, start, target, tol, relative in problems:
-            run = _run_stochastic if stochastic else _run_full_batch
-            x = run(optimizer, fun, start.astype(dtype), learning_rate, n_steps, label)
-            where = f"on {label} ({dtype.name}, {n_steps} steps"
-            where += f", learning_rate={learning_rate:g})" if stochastic else ")"
+        first_run = functools.cache(run_once)  # shared by both checks
+
+        def converges():
+            x = first_run()
             if x.dtype != dtype:
                 _fail(optimizer, f"params changed dtype to {x.dtype} {where}.")
             if not np.all(np.isfinite(x)):
@@ -768,17 +1116,51 @@ def check_optimizer(
                     f"distance to the minimiser {dist:.3g} > {tol:g}; reached "
                     f"{x.tolist()}, minimiser {target.tolist()}.",
                 )
-            again = run(
-                optimizer, fun, start.astype(dtype), learning_rate, n_steps, label
-            )
-            if not np.array_equal(again, x):
+
+        def reproducible():
+            if not np.array_equal(run_once(), first_run(), equal_nan=True):
                 _fail(
                     optimizer,
                     f"two runs from the same start gave different results {where}; "
                     "all run-time state must live in the state object, not the "
                     "optimizer.",
                 )
-    _check_unchanged(optimizer, before, "Running the optimizer")
+
+        checks.add(converges, f"{key}_{dtype.name}")
+        checks.add(reproducible, f"{key}_{dtype.name}_reproducible")
+
+    for dtype in map(np.dtype, dtypes):
+        a, b = a64.astype(dtype), b64.astype(dtype)
+
+        def quad(x, grad, a=a, b=b):
+            np.matmul(a, x, out=grad)
+            grad -= b
+            return float(0.5 * (grad - b) @ x)
+
+        add_problem_checks(
+            "quadratic",
+            "the quadratic 0.5 x'Ax - b'x",
+            quad,
+            np.zeros(10),
+            x_star,
+            1e-3,
+            True,
+            dtype,
+        )
+        add_problem_checks(
+            "rosenbrock",
+            "the Rosenbrock function",
+            _rosenbrock,
+            np.array([-1.2, 1.0]),
+            np.ones(2),
+            1e-2,
+            False,
+            dtype,
+        )
+    yield from checks
+
+
+_KINDS["optimizer"] = (optimizers.Optimizer, _yield_optimizer_checks)
 
 
 def _run_stochastic(optimizer, fun, params, learning_rate, n_steps, label):
@@ -881,7 +1263,12 @@ def check_schedule(schedule, base_lr=0.01, max_iter=50):
     Raises
     ------
     AssertionError
-        At the first violation, with a message naming it.
+        At the first failing check, with a message naming the component, the
+        check and the violation.
+
+    See Also
+    --------
+    yield_component_checks : The same checks one by one, by name.
 
     Examples
     --------
@@ -889,28 +1276,32 @@ def check_schedule(schedule, base_lr=0.01, max_iter=50):
     >>> from sknn.testing import check_schedule
     >>> check_schedule(Cosine(warmup=5))
     """
-    from .schedules import Schedule
+    _run_all(_yield_schedule_checks(schedule, base_lr=base_lr, max_iter=max_iter))
 
-    _check_kind(schedule, Schedule, "schedule")
-    before = _snapshot(schedule)
-    history = []
-    for epoch in range(max_iter + 1):
-        loss = 1.0 / (1 + epoch) if epoch < max_iter // 3 else 1.0 / (1 + max_iter // 3)
-        history.append(
-            {
-                "epoch": epoch + 1,
-                "train_loss": loss,
-                "valid_loss": 1.1 * loss,
-                "valid_score": 1.0 - loss,
-                "learning_rate": base_lr,
-                "duration": 0.01,
-            }
-        )
-    frozen = _freeze(history)
 
-    def call(epoch, hist):
+def _yield_schedule_checks(schedule, base_lr=0.01, max_iter=50):
+    _check_kind(schedule, schedules.Schedule, "schedule")
+    checks = _Checks(schedule, "Calling the schedule")
+
+    def make_history():
+        history = []
+        for epoch in range(max_iter + 1):
+            loss = 1.0 / (1 + min(epoch, max_iter // 3))  # falls, then stalls
+            history.append(
+                {
+                    "epoch": epoch + 1,
+                    "train_loss": loss,
+                    "valid_loss": 1.1 * loss,
+                    "valid_score": 1.0 - loss,
+                    "learning_rate": base_lr,
+                    "duration": 0.01,
+                }
+            )
+        return history
+
+    def call(epoch, history):
         try:
-            return schedule(base_lr, epoch, hist, max_iter)
+            return schedule(base_lr, epoch, history[:epoch], max_iter)
         except Exception as exc:
             _fail(
                 schedule,
@@ -918,17 +1309,50 @@ def check_schedule(schedule, base_lr=0.01, max_iter=50):
                 f"{type(exc).__name__}: {exc}",
             )
 
-    for epoch in range(max_iter + 1):
-        lr = call(epoch, history[:epoch])
-        where = f"at epoch {epoch} (base_lr={base_lr}, max_iter={max_iter})"
-        if not isinstance(lr, numbers.Real) or isinstance(lr, bool):
-            _fail(schedule, f"returned {lr!r} {where}; it must return a real number.")
-        in_run = epoch < max_iter
-        if not math.isfinite(lr) or lr < 0 or (in_run and lr == 0):
-            need = "positive" if in_run else "non-negative"
-            _fail(schedule, f"returned {lr!r} {where}; it must be finite and {need}.")
-        if call(epoch, history[:epoch]) != lr:
-            _fail(schedule, f"is not pure: two calls {where} returned different rates.")
-        if _freeze(history) != frozen:
-            _fail(schedule, f"changed the training history it was given {where}.")
-    _check_unchanged(schedule, before, "Calling the schedule")
+    def where(epoch):
+        return f"at epoch {epoch} (base_lr={base_lr}, max_iter={max_iter})"
+
+    @checks.add
+    def rates():
+        history = make_history()
+        for epoch in range(max_iter + 1):
+            lr = call(epoch, history)
+            if not isinstance(lr, numbers.Real) or isinstance(lr, bool):
+                _fail(
+                    schedule,
+                    f"returned {lr!r} {where(epoch)}; it must return a real number.",
+                )
+            in_run = epoch < max_iter
+            if not math.isfinite(lr) or lr < 0 or (in_run and lr == 0):
+                need = "positive" if in_run else "non-negative"
+                _fail(
+                    schedule,
+                    f"returned {lr!r} {where(epoch)}; it must be finite and {need}.",
+                )
+
+    @checks.add
+    def pure():
+        history = make_history()
+        for epoch in range(max_iter + 1):
+            if _freeze(call(epoch, history)) != _freeze(call(epoch, history)):
+                _fail(
+                    schedule,
+                    f"is not pure: two calls {where(epoch)} returned different rates.",
+                )
+
+    @checks.add
+    def history_unchanged():
+        history = make_history()
+        frozen = _freeze(history)
+        for epoch in range(max_iter + 1):
+            call(epoch, history)
+            if _freeze(history) != frozen:
+                _fail(
+                    schedule,
+                    f"changed the training history it was given {where(epoch)}.",
+                )
+
+    yield from checks
+
+
+_KINDS["schedule"] = (schedules.Schedule, _yield_schedule_checks)

@@ -1,7 +1,12 @@
 """Components: contract checks over every registry, hand-checked values, params."""
 
 import math
+import os
 import pickle
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +19,14 @@ import sknn
 from sknn import activations, callbacks, initializers, losses, optimizers, schedules
 from sknn._base import Component
 from sknn._registry import REGISTRIES
-from sknn.testing import check_activation, check_loss, check_optimizer, check_schedule
+from sknn.testing import (
+    check_activation,
+    check_loss,
+    check_optimizer,
+    check_schedule,
+    parametrize_with_component_checks,
+    yield_component_checks,
+)
 
 DTYPES = [np.float32, np.float64]
 MODULES = {
@@ -36,80 +48,89 @@ def every(kind):
 
 
 # ------------------------------------------------- contract checks, everything
-@pytest.mark.parametrize("name", every("activations"))
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_activation_contract(name, dtype):
-    check_activation(make("activations", name), dtypes=(dtype,))
-
-
-@pytest.mark.parametrize("name", every("losses"))
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("n_outputs", [1, 3])
-def test_loss_contract(name, dtype, n_outputs):
-    loss = make("losses", name)
-    if loss.link == "softmax" and n_outputs == 1:
-        n_outputs = 2  # a softmax over one output is constant
-    check_loss(loss, dtypes=(dtype,), n_outputs=n_outputs)
-
-
-@pytest.mark.parametrize("name", every("optimizers"))
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_optimizer_contract(name, dtype):
-    check_optimizer(make("optimizers", name), dtypes=(dtype,))
-
-
-@pytest.mark.parametrize(
-    "optimizer, settings",
-    [
-        (optimizers.SGD(nesterov=False), {}),
-        # Less momentum, shorter effective steps: more of them.
-        (optimizers.SGD(momentum=0.5), {"n_steps": 20000}),
-        (optimizers.SGD(learning_rate=2e-3), {}),
-        (optimizers.Adam(beta_1=0.5, beta_2=0.99), {}),
-        (optimizers.AdamW(weight_decay=0.0), {"learning_rate": 5e-2, "n_steps": 5000}),
-        (optimizers.LBFGS(max_fun=200), {}),
-    ],
-    ids=lambda x: repr(x) if isinstance(x, Component) else str(x),
+@parametrize_with_component_checks(
+    [make("activations", n) for n in every("activations")]
 )
-def test_optimizer_contract_variants(optimizer, settings):
-    check_optimizer(optimizer, dtypes=(np.float64,), **settings)
+def test_activation_contract(component, check):
+    check()
 
 
-@pytest.mark.parametrize("name", every("schedules"))
-@pytest.mark.parametrize("max_iter", [1, 50])
-def test_schedule_contract(name, max_iter):
-    check_schedule(make("schedules", name), max_iter=max_iter)
+def _loss_cases():
+    for name in every("losses"):
+        for n_outputs in [1, 3]:
+            loss = make("losses", name)
+            if loss.link == "softmax" and n_outputs == 1:
+                n_outputs = 2  # a softmax over one output is constant
+            yield loss, {"n_outputs": n_outputs}
 
 
-@pytest.mark.parametrize(
-    "schedule",
+@parametrize_with_component_checks(_loss_cases())
+def test_loss_contract(component, check):
+    check()
+
+
+@parametrize_with_component_checks([make("optimizers", n) for n in every("optimizers")])
+def test_optimizer_contract(component, check):
+    check()
+
+
+@parametrize_with_component_checks(
     [
-        schedules.Cosine(warmup=5, min_lr=1e-4),
-        schedules.Cosine(period=7, min_lr=1e-3),
-        schedules.Plateau(monitor="valid_loss", patience=1, factor=0.5),
-        schedules.StepDecay(step_size=3, gamma=0.5),
-        schedules.InvScaling(power_t=1.0),
-    ],
-    ids=repr,
+        (optimizer, {"dtypes": (np.float64,), **settings})
+        for optimizer, settings in [
+            (optimizers.SGD(nesterov=False), {}),
+            # Less momentum, shorter effective steps: more of them.
+            (optimizers.SGD(momentum=0.5), {"n_steps": 20000}),
+            (optimizers.SGD(learning_rate=2e-3), {}),
+            (optimizers.Adam(beta_1=0.5, beta_2=0.99), {}),
+            (
+                optimizers.AdamW(weight_decay=0.0),
+                {"learning_rate": 5e-2, "n_steps": 5000},
+            ),
+            (optimizers.LBFGS(max_fun=200), {}),
+        ]
+    ]
 )
-def test_schedule_contract_variants(schedule):
-    check_schedule(schedule, base_lr=0.5, max_iter=30)
+def test_optimizer_contract_variants(component, check):
+    check()
 
 
-@pytest.mark.parametrize(
-    "component",
+@parametrize_with_component_checks(
+    [
+        (make("schedules", name), {"max_iter": max_iter})
+        for name in every("schedules")
+        for max_iter in [1, 50]
+    ]
+)
+def test_schedule_contract(component, check):
+    check()
+
+
+@parametrize_with_component_checks(
+    [
+        (schedule, {"base_lr": 0.5, "max_iter": 30})
+        for schedule in [
+            schedules.Cosine(warmup=5, min_lr=1e-4),
+            schedules.Cosine(period=7, min_lr=1e-3),
+            schedules.Plateau(monitor="valid_loss", patience=1, factor=0.5),
+            schedules.StepDecay(step_size=3, gamma=0.5),
+            schedules.InvScaling(power_t=1.0),
+        ]
+    ]
+)
+def test_schedule_contract_variants(component, check):
+    check()
+
+
+@parametrize_with_component_checks(
     [
         activations.LeakyReLU(negative_slope=0.2),
         activations.ELU(alpha=0.5),
         losses.Huber(delta=0.3),
-    ],
-    ids=repr,
+    ]
 )
-def test_contract_with_non_default_params(component):
-    if isinstance(component, losses.Loss):
-        check_loss(component)
-    else:
-        check_activation(component)
+def test_contract_with_non_default_params(component, check):
+    check()
 
 
 # ------------------------------------------------ the checks catch broken ones
@@ -341,6 +362,210 @@ def test_checks_reject_the_wrong_kind():
         check_optimizer(schedules.Constant())
     with pytest.raises(AssertionError, match="not a schedule"):
         check_schedule(optimizers.Adam())
+
+
+# ----------------------------------------- named checks: one report per check
+def failures(component, **options):
+    """{check name: message} of the yielded checks that fail."""
+    failed = {}
+    for name, check in yield_component_checks(component, **options):
+        try:
+            check()
+        except AssertionError as exc:
+            failed[name] = str(exc)
+    return failed
+
+
+class _WrongDerivativeIgnoresOut(activations.Tanh):
+    def forward(self, z, out=None):
+        return np.tanh(z)
+
+    def backward(self, grad, a, z=None):
+        grad *= 1 - a  # forgets the factor 1 + a
+        return grad
+
+
+class _WrongGradientNaiveLoss(losses.BinaryLogLoss):
+    def loss(self, y, raw):
+        p = 1 / (1 + np.exp(-raw))
+        return -(y * np.log(p) + (1 - y) * np.log(1 - p)).sum(axis=1)
+
+    def gradient(self, y, raw, out=None):
+        return 2 * super().gradient(y, raw, out)
+
+
+def test_a_broken_activation_fails_each_check_it_breaks():
+    broken = _WrongDerivativeIgnoresOut()
+    failed = failures(broken)
+    assert sorted(failed) == [
+        "backward_derivative",
+        "backward_return_value",
+        "forward_out_float32",
+        "forward_out_float64",
+    ]
+    for name, message in failed.items():
+        assert message.startswith("_WrongDerivativeIgnoresOut(): ")
+        assert message.endswith(f" (check: {name})")
+    assert "must multiply grad in place by f'(z)" in failed["backward_derivative"]
+    assert "forward(z, out=buffer) (float32)" in failed["forward_out_float32"]
+    # The other checks ran and passed.
+    names = [name for name, _ in yield_component_checks(broken)]
+    assert len(names) == 13 and names[-1] == "unchanged_by_use"
+    assert failures(activations.Tanh()) == {}
+
+
+def test_a_broken_loss_fails_each_check_it_breaks():
+    with np.errstate(all="ignore"):
+        failed = failures(_WrongGradientNaiveLoss())
+    assert sorted(failed) == [
+        "extreme_outputs_float32",
+        "extreme_outputs_float64",
+        "gradient_finite_differences",
+        "loss_gradient_finite_differences",
+    ]
+    assert "central differences" in failed["gradient_finite_differences"]
+    assert "not finite at extreme raw" in failed["extreme_outputs_float64"]
+    assert failures(losses.BinaryLogLoss()) == {}
+
+
+@pytest.mark.parametrize(
+    "broken, check, first",
+    [
+        (_WrongDerivativeIgnoresOut(), check_activation, "backward_derivative"),
+        (_WrongGradientNaiveLoss(), check_loss, "gradient_finite_differences"),
+    ],
+    ids=["activation", "loss"],
+)
+def test_check_functions_stop_at_the_first_failing_check(broken, check, first):
+    with np.errstate(all="ignore"):
+        with pytest.raises(AssertionError) as info:
+            check(broken)
+        expected = failures(broken)[first]
+    assert str(info.value) == expected
+    assert expected.startswith(f"{type(broken).__name__}(): ")
+    assert expected.endswith(f" (check: {first})")
+
+
+class _MarksFirstUse(activations.Tanh):
+    def forward(self, z, out=None):
+        self.__dict__.setdefault("used", True)
+        return super().forward(z, out)
+
+
+@pytest.mark.parametrize("broken", [_MarksFirstUse(), _Counting()], ids=type)
+def test_unchanged_by_use_compares_with_the_component_before_any_check(broken):
+    # After all the other checks, and alone: it runs the others itself.
+    assert list(failures(broken)) == ["unchanged_by_use"]
+    fresh = type(broken)()
+    alone = dict(yield_component_checks(fresh))["unchanged_by_use"]
+    with pytest.raises(
+        AssertionError, match=r"never be mutated.*\(check: unchanged_by_use\)"
+    ):
+        alone()
+
+
+def test_optimizer_runs_are_shared_between_checks():
+    runs = []
+
+    class CountedLBFGS(optimizers.LBFGS):
+        def minimize(self, *args, **kwargs):
+            runs.append(args[1].dtype)
+            return super().minimize(*args, **kwargs)
+
+    options = {"dtypes": (np.float64,), "n_steps": 30}
+    assert [name for name, _ in yield_component_checks(CountedLBFGS(), **options)] == [
+        "quadratic_float64",
+        "quadratic_float64_reproducible",
+        "rosenbrock_float64",
+        "rosenbrock_float64_reproducible",
+        "unchanged_by_use",
+    ]
+    failures(CountedLBFGS(), **options)
+    # Two runs per problem, as check_optimizer makes: the reproducibility
+    # check reuses the first run, and unchanged_by_use runs nothing again.
+    assert runs == [np.float64] * 4
+    runs.clear()
+    dict(yield_component_checks(CountedLBFGS(), **options))["unchanged_by_use"]()
+    assert runs == [np.float64] * 4
+
+
+def test_parametrize_with_component_checks_ids():
+    tanh, log_loss_ = activations.Tanh(), losses.LogLoss()
+    mark = parametrize_with_component_checks([tanh, (log_loss_, {"n_outputs": 2})])
+    argnames, params = mark.args
+    assert argnames == "component, check"
+    tanh_names = [name for name, _ in yield_component_checks(tanh)]
+    loss_names = [name for name, _ in yield_component_checks(log_loss_, n_outputs=2)]
+    assert [p.id for p in params] == [f"Tanh()-{n}" for n in tanh_names] + [
+        f"LogLoss()-n_outputs=2-{n}" for n in loss_names
+    ]
+    assert "Tanh()-backward_derivative" in [p.id for p in params]
+    assert all(p.values[0] is tanh for p in params[: len(tanh_names)])
+    assert [p.values[1].__name__ for p in params[: len(tanh_names)]] == tanh_names
+    mark = parametrize_with_component_checks(
+        [(optimizers.SGD(momentum=0.5), {"dtypes": (np.float64,), "n_steps": 9})]
+    )
+    assert mark.args[1][0].id == "SGD(momentum=0.5)-dtypes=float64-n_steps=9-" + (
+        "quadratic_float64"
+    )
+
+
+def test_a_plugin_test_report_names_each_failing_check(tmp_path):
+    (tmp_path / "test_plugin.py").write_text(
+        "from sknn.activations import Tanh\n"
+        "from sknn.testing import parametrize_with_component_checks\n\n\n"
+        "class BrokenTanh(Tanh):\n"
+        "    def backward(self, grad, a, z=None):\n"
+        "        grad *= 1 - a\n"
+        "        return grad\n\n\n"
+        "@parametrize_with_component_checks([BrokenTanh(), Tanh()])\n"
+        "def test_contract(component, check):\n"
+        "    check()\n"
+    )
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(sknn.__file__).parents[1]), env.get("PYTHONPATH", "")]
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rf", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    failed = re.findall(
+        r"^FAILED test_plugin.py::test_contract\[(.*?)\]", result.stdout, re.M
+    )
+    assert sorted(failed) == [
+        "BrokenTanh()-backward_derivative",
+        "BrokenTanh()-backward_return_value",
+    ], result.stdout
+    assert "2 failed, 24 passed" in result.stdout
+    assert "AssertionError: BrokenTanh(): backward(grad, a, z=None) must" in (
+        result.stdout
+    )
+
+
+def test_checks_of_an_unknown_kind_raise_type_error(monkeypatch):
+    for component in [initializers.GlorotUniform(), callbacks.EarlyStopping(), 3]:
+        with pytest.raises(
+            TypeError,
+            match=r"no contract checks for .*activation \(sknn.activations.Activation\)"
+            r", loss \(sknn.losses.Loss\), optimizer .*, schedule",
+        ):
+            yield_component_checks(component)
+    with pytest.raises(TypeError, match=r"instance, such as Tanh\(\), not the class"):
+        parametrize_with_component_checks([activations.Tanh])
+    with pytest.raises(
+        TypeError,
+        match=r"Unknown option\(s\) \['n_outputs'\] for the checks of an activation; "
+        r"accepted: \['dtypes'\]",
+    ):
+        yield_component_checks(activations.Tanh(), n_outputs=2)
+    monkeypatch.setitem(sys.modules, "pytest", None)
+    with pytest.raises(ImportError, match="needs pytest; install it"):
+        parametrize_with_component_checks([activations.Tanh()])
 
 
 # ---------------------------------------------------------- activation values

@@ -73,9 +73,14 @@ class Layer(Component):
     ----------
     l2 : tuple of str
         Names of the parameters the estimator's L2 term (``alpha``) covers.
+    accepts_sparse : bool
+        Whether :meth:`forward` takes a scipy sparse matrix (as a first
+        layer); a network gives any other layer a clear ``TypeError`` for
+        sparse input.
     """
 
     l2 = ()
+    accepts_sparse = False
 
     def output_width(self, n_in, state=None):
         """Number of output columns for ``n_in`` input columns.
@@ -382,6 +387,7 @@ class Dense(Layer):
     """
 
     l2 = ("weight",)
+    accepts_sparse = True
     _param_checks = {"units": {"low": 1, "integer": True}}
 
     def __init__(self, units=100, activation="relu"):

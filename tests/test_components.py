@@ -11,7 +11,15 @@ from sklearn.base import clone
 from sklearn.metrics import log_loss, mean_poisson_deviance
 
 import sknn
-from sknn import activations, callbacks, initializers, losses, optimizers, schedules
+from sknn import (
+    activations,
+    callbacks,
+    initializers,
+    layers,
+    losses,
+    optimizers,
+    schedules,
+)
 from sknn._base import Component
 from sknn._registry import REGISTRIES
 from sknn.testing import check_activation, check_loss, check_optimizer, check_schedule
@@ -24,6 +32,7 @@ MODULES = {
     "schedules": schedules,
     "initializers": initializers,
     "callbacks": callbacks,
+    "layers": layers,
 }
 
 

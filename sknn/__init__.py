@@ -7,6 +7,7 @@
 
 from . import (
     activations,
+    architectures,
     callbacks,
     initializers,
     layers,
@@ -28,6 +29,7 @@ register_schedule = schedules.register_schedule
 register_initializer = initializers.register_initializer
 register_callback = callbacks.register_callback
 register_layer = layers.register_layer
+register_architecture = architectures.register_architecture
 
 
 def list_activations():
@@ -65,6 +67,11 @@ def list_layers():
     return REGISTRIES["layers"].names()
 
 
+def list_architectures():
+    """Names of the available architectures, plugins included."""
+    return REGISTRIES["architectures"].names()
+
+
 __all__ = [
     "NNClassifier",
     "NNRegressor",
@@ -79,6 +86,7 @@ __all__ = [
     "register_initializer",
     "register_callback",
     "register_layer",
+    "register_architecture",
     "list_activations",
     "list_losses",
     "list_optimizers",
@@ -86,5 +94,6 @@ __all__ = [
     "list_initializers",
     "list_callbacks",
     "list_layers",
+    "list_architectures",
     "__version__",
 ]

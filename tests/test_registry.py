@@ -32,6 +32,7 @@ LISTERS = {
     "initializers": sknn.list_initializers,
     "callbacks": sknn.list_callbacks,
     "layers": sknn.list_layers,
+    "architectures": sknn.list_architectures,
 }
 REGISTERERS = {
     "activations": sknn.register_activation,
@@ -41,6 +42,7 @@ REGISTERERS = {
     "initializers": sknn.register_initializer,
     "callbacks": sknn.register_callback,
     "layers": sknn.register_layer,
+    "architectures": sknn.register_architecture,
 }
 
 

@@ -17,7 +17,7 @@ The objective of a batch is the (sample-weighted) mean of the per-sample loss
 plus ``alpha * ||params[:n_l2]||^2 / (2 * sum(weights))``, the engine's.
 Everything runs in the dtype of the parameters; float32 stays float32.
 
-This module imports NumPy only (and :mod:`sknn._kernels`).
+This module imports NumPy, :mod:`sknn._kernels` and the :class:`Layer` base.
 """
 
 import numpy as np

@@ -42,6 +42,10 @@ ARCHITECTURES = {
             n_frequencies=3, d_embedding=2, frequency_scale=0.5
         ),
     ).layers(F, K),
+    "mlp+plr-lite": lambda: MLP(
+        embedding=PeriodicEmbedding(n_frequencies=2, d_embedding=3, lite=True)
+    ).layers(F, K, hidden_layer_sizes=(5,)),
+    "resnet+ple": lambda: ResNet(n_blocks=1, d_block=5, embedding="ple").layers(F, K),
     "mlp+ple": lambda: MLP(embedding=PiecewiseLinearEncoding(n_bins=4)).layers(
         F, K, hidden_layer_sizes=(7,), activation="tanh"
     ),

@@ -28,7 +28,7 @@ from sklearn.datasets import make_classification
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import alternate, summarize  # noqa: E402
 
-from sknn._network import LayerLayout, Network  # noqa: E402
+from sknn._network import Network, build  # noqa: E402
 from sknn._sampling import KeyedUniforms, row_keys  # noqa: E402
 from sknn.architectures import ResNet  # noqa: E402
 from sknn.initializers import GlorotUniform  # noqa: E402
@@ -62,11 +62,9 @@ class SknnResNet:
         self.X, self.batch = X, cfg["batch"]
         self.Y = np.eye(cfg["classes"], dtype=X.dtype)[y]
         layers = architecture(cfg).layers(X.shape[1], cfg["classes"])
-        layout = LayerLayout(layers, X.shape[1])
         rng = np.random.RandomState(0)
-        self.net = Network(layout, np.empty(layout.n_params, X.dtype), LogLoss(), ALPHA)
-        self.net.initialize(rng, GlorotUniform())
-        self.net.fit_state(X)
+        layout, params, state = build(layers, X, None, rng, GlorotUniform())
+        self.net = Network(layout, params, state, LogLoss(), ALPHA)
         self.opt = Adam()
         self.state = self.opt.init(self.net.params)
         self.keys = row_keys(X, 0)

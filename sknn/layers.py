@@ -940,6 +940,30 @@ class PeriodicEmbedding(Layer):
         return d_in
 
 
+def _weighted_quantiles(X, levels, sample_weight):
+    """Inverted-CDF quantiles of each column of ``X``, shape ``(len(levels), n_cols)``.
+
+    The quantile at level ``q`` is the smallest value whose cumulative weight
+    reaches ``q`` of the total (NumPy's ``method="inverted_cdf"``): always a
+    data value, and a weight of ``k`` counts as ``k`` repeated rows; rows of
+    zero weight are left out.
+    """
+    if sample_weight is not None:
+        w = np.asarray(sample_weight, dtype=np.float64)
+        X, w = X[w > 0], w[w > 0]
+    else:
+        w = np.ones(len(X))
+    order = np.argsort(X, axis=0, kind="stable")
+    values = np.take_along_axis(X, order, axis=0)
+    cumulative = np.cumsum(w[order], axis=0)
+    targets = levels * cumulative[-1:].T  # (n_cols, n_levels)
+    idx = np.array(
+        [np.searchsorted(c, t) for c, t in zip(cumulative.T, targets)], dtype=np.int64
+    ).reshape(X.shape[1], len(levels))
+    idx = np.minimum(idx, len(X) - 1)
+    return np.take_along_axis(values, idx.T, axis=0)
+
+
 @register_layer("piecewise_linear_encoding")
 class PiecewiseLinearEncoding(Layer):
     """Piecewise-linear encoding of numerical features (PLE), Gorishniy et al. (2022).
@@ -999,13 +1023,8 @@ class PiecewiseLinearEncoding(Layer):
 
     def fit_state(self, X, sample_weight=None):
         cols = _fit_columns(self, X, sample_weight)
-        xe = np.take(X, cols, axis=1)
-        w = None if sample_weight is None else np.asarray(sample_weight, np.float64)
         levels = np.linspace(0, 1, self.n_bins + 1)
-        # Inverted-CDF quantiles are data values, and a weight of k counts
-        # as k repeated rows.
-        q = np.quantile(xe, levels, axis=0, method="inverted_cdf", weights=w)
-        q = np.asarray(q, dtype=X.dtype).reshape(len(levels), len(cols))
+        q = _weighted_quantiles(np.take(X, cols, axis=1), levels, sample_weight)
         keep = np.ones(q.shape, dtype=bool)
         keep[1:] = q[1:] > q[:-1]
         constant = keep.sum(axis=0) == 1

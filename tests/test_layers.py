@@ -583,3 +583,21 @@ def test_embeddings_keep_float32():
         d_in = layer.backward(params, state, cache, np.ones_like(out), grads)
         assert d_in.dtype == np.float32
         assert all(np.isfinite(g).all() for g in grads.values())
+
+
+def test_weighted_quantiles_are_numpys_inverted_cdf():
+    from sknn.layers import _weighted_quantiles
+
+    rng = np.random.RandomState(0)
+    levels = np.linspace(0, 1, 9)
+    for n in (1, 2, 7, 333):
+        X = rng.normal(size=(n, 3))
+        X[:, 2] = rng.randint(0, 3, n)
+        expected = np.quantile(X, levels, axis=0, method="inverted_cdf")
+        assert_array_equal(_weighted_quantiles(X, levels, None), expected)
+        w = rng.randint(0, 4, n)
+        if w.sum():
+            repeated = np.quantile(
+                np.repeat(X, w, axis=0), levels, axis=0, method="inverted_cdf"
+            )
+            assert_array_equal(_weighted_quantiles(X, levels, w * 1.0), repeated)

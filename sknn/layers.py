@@ -337,6 +337,13 @@ def _bn_predict(X, gamma, beta, state, eps):
     return out, (False, X, inv, None)
 
 
+def _bn_forward(X, gamma, beta, state, training, sample_weight, eps, momentum):
+    if not training:
+        return _bn_predict(X, gamma, beta, state, eps)
+    p = _row_weights(sample_weight, X.dtype)
+    return _bn_train(X, gamma, beta, state, p, eps, momentum)
+
+
 def _bn_backward(cache, gamma, state, d, grad_gamma, grad_beta, need):
     """Backward pass of batch normalisation; ``d`` and the cache are overwritten."""
     training, xhat, inv, p = cache
@@ -483,11 +490,16 @@ class BatchNorm(Layer):
 
     def forward(self, params, state, X, *, training, sample_weight=None, noise=None):
         _require_dense(self, X)
-        gamma, beta, eps = params["weight"], params["bias"], float(self.eps)
-        if not training:
-            return _bn_predict(X, gamma, beta, state, eps)
-        p = _row_weights(sample_weight, X.dtype)
-        return _bn_train(X, gamma, beta, state, p, eps, float(self.momentum))
+        return _bn_forward(
+            X,
+            params["weight"],
+            params["bias"],
+            state,
+            training,
+            sample_weight,
+            float(self.eps),
+            float(self.momentum),
+        )
 
     def backward(self, params, state, cache, d_out, grads, need_input_grad=True):
         return _bn_backward(
@@ -688,12 +700,16 @@ class ResNetBlock(Layer):
 
     def forward(self, params, state, X, *, training, sample_weight=None, noise=None):
         _require_dense(self, X)
-        gamma, beta = params["norm_weight"], params["norm_bias"]
-        if training:
-            p = _row_weights(sample_weight, X.dtype)
-            h, bn = _bn_train(X, gamma, beta, state, p, _BN_EPS, _BN_MOMENTUM)
-        else:
-            h, bn = _bn_predict(X, gamma, beta, state, _BN_EPS)
+        h, bn = _bn_forward(
+            X,
+            params["norm_weight"],
+            params["norm_bias"],
+            state,
+            training,
+            sample_weight,
+            _BN_EPS,
+            _BN_MOMENTUM,
+        )
         act = _activation(self)
         a, z = _affine(h, params["weight1"], params["bias1"], act)
         mask1 = mask2 = None

@@ -39,6 +39,7 @@ from .activations import registry as _activations
 __all__ = [
     "Layer",
     "Dense",
+    "ActivationLayer",
     "BatchNorm",
     "LayerNorm",
     "Dropout",
@@ -435,6 +436,43 @@ class Dense(Layer):
             grads["bias"],
             need_input_grad,
         )
+
+
+@register_layer("activation")
+class ActivationLayer(Layer):
+    """An activation function on its own, e.g. the ReLU between a batch norm and
+    the output layer of a ResNet's head.
+
+    Parameters
+    ----------
+    activation : str or Activation, default="relu"
+        A registered activation name (see :func:`sknn.list_activations`) or
+        an instance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn.layers import ActivationLayer
+    >>> out, _ = ActivationLayer().forward({}, {}, np.array([[-1.0, 2.0]]),
+    ...                                    training=False)
+    >>> out
+    array([[0., 2.]])
+    """
+
+    def __init__(self, activation="relu"):
+        self.activation = activation
+
+    def forward(self, params, state, X, *, training, sample_weight=None, noise=None):
+        _require_dense(self, X)
+        act = _activation(self)
+        a = act.forward(X)
+        return a, (a, X if act.uses_input else None, act)
+
+    def backward(self, params, state, cache, d_out, grads, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        a, z, act = cache
+        return act.backward(d_out, a, z)
 
 
 @register_layer("batch_norm")

@@ -939,12 +939,16 @@ def check_schedule(schedule, base_lr=0.01, max_iter=50):
 # function of no arguments that raises AssertionError naming the layer and the
 # check; check_layer runs them all.
 def _layer_data(n_in, rng):
-    """Fitting data (last column binary), evaluation rows, sample weights."""
+    """Fitting data (last column binary), evaluation rows, sample weights.
+
+    The evaluation rows have no exact zeros or repeated values, where
+    piecewise-linear functions (ReLU, bins) have kinks.
+    """
     X_fit = rng.normal(size=(40, n_in))
     X = rng.normal(size=(7, n_in))
     if n_in > 1:
         X_fit[:, -1] = np.arange(40) % 2
-        X[:, -1] = (rng.uniform(size=7) < 0.5).astype(float)
+        X[:, -1] = rng.uniform(0.1, 0.9, size=7)
     weight = rng.uniform(0.5, 2.0, size=7)
     return X_fit, X, weight
 

@@ -15,6 +15,7 @@ from sknn._sampling import KeyedUniforms, row_keys
 from sknn.activations import Tanh
 from sknn.initializers import GlorotUniform
 from sknn.layers import (
+    ActivationLayer,
     BatchNorm,
     Dense,
     Dropout,
@@ -33,6 +34,9 @@ LAYERS = [
     Dense(1, activation="identity"),
     Dense(3, activation="gelu"),
     Dense(2, activation=Tanh()),
+    ActivationLayer(),
+    ActivationLayer("gelu"),
+    ActivationLayer(Tanh()),
     BatchNorm(),
     BatchNorm(momentum=0.5, eps=1e-3),
     LayerNorm(),
@@ -203,6 +207,7 @@ def test_check_layer_rejects_other_objects():
 def test_registry_lists_and_resolves_the_builtins():
     assert sknn.list_layers() == sorted(
         [
+            "activation",
             "batch_norm",
             "dense",
             "dropout",

@@ -852,8 +852,8 @@ class PeriodicEmbedding(Layer):
     sin(2 pi c x)]))`` of width ``d_embedding``, with ``n_frequencies``
     trained frequencies ``c`` per feature, drawn at initialisation from a
     normal distribution of standard deviation ``frequency_scale``
-    (truncated at three of them), and a linear map of its own per feature
-    (shared by all features when ``lite``), from "On Embeddings for
+    (truncated at three standard deviations), and a linear map of its own per
+    feature (shared by all features when ``lite``), from "On Embeddings for
     Numerical Features in Tabular Deep Learning" (NeurIPS 2022). The linear
     maps start uniform in ``±1 / sqrt(2 * n_frequencies)``, as in the
     authors' package.

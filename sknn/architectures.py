@@ -28,23 +28,20 @@ Examples
 >>> from sknn.architectures import ResNet
 >>> arch = ResNet(n_blocks=1, d_block=8, embedding="plr")
 >>> [type(layer).__name__ for layer in arch.layers(4, 2)]
-['PeriodicEmbedding', 'Dense', 'ResNetBlock', 'BatchNorm', '_ReLU', 'Dense']
+['PeriodicEmbedding', 'Dense', 'ResNetBlock', 'BatchNorm', 'ActivationLayer', 'Dense']
 >>> arch.set_params(embedding__n_frequencies=4).embedding.n_frequencies
 4
 """
 
-import numpy as np
-
 from . import layers as _layers
 from ._base import Component
-from ._registry import REGISTRIES, _make_registry
+from ._registry import _make_registry
 from ._validation import check_params
 
 __all__ = [
     "Architecture",
     "MLP",
     "ResNet",
-    "list_architectures",
     "register_architecture",
 ]
 
@@ -152,20 +149,6 @@ class Architecture(Component):
         raise NotImplementedError
 
 
-class _ReLU(_layers.Layer):
-    """ReLU on its own: the ResNet head's, between batch norm and the output layer."""
-
-    def forward(self, params, state, X, *, training, sample_weight=None, noise=None):
-        out = np.maximum(X, 0)
-        return out, out
-
-    def backward(self, params, state, cache, d_out, grads, need_input_grad=True):
-        if not need_input_grad:
-            return None
-        d_out *= cache > 0
-        return d_out
-
-
 registry = _make_registry("architectures", Architecture)
 register_architecture = registry.register
 
@@ -237,7 +220,7 @@ class ResNet(Architecture):
     --------
     >>> from sknn.architectures import ResNet
     >>> [type(layer).__name__ for layer in ResNet(n_blocks=2).layers(4, 1)]
-    ['Dense', 'ResNetBlock', 'ResNetBlock', 'BatchNorm', '_ReLU', 'Dense']
+    ['Dense', 'ResNetBlock', 'ResNetBlock', 'BatchNorm', 'ActivationLayer', 'Dense']
     """
 
     _param_checks = {
@@ -280,11 +263,6 @@ class ResNet(Architecture):
         ]
         return body + [
             _layers.BatchNorm(),
-            _ReLU(),
+            _layers.ActivationLayer("relu"),
             _layers.Dense(int(n_outputs), activation="identity"),
         ]
-
-
-def list_architectures():
-    """Names of the available architectures, plugins included."""
-    return REGISTRIES["architectures"].names()

@@ -5,8 +5,9 @@ from sklearn.base import clone
 
 import sknn
 from sknn._registry import REGISTRIES
-from sknn.architectures import MLP, Architecture, ResNet, _ReLU
+from sknn.architectures import MLP, Architecture, ResNet
 from sknn.layers import (
+    ActivationLayer,
     BatchNorm,
     Dense,
     Dropout,
@@ -62,7 +63,7 @@ def test_resnet_layers_follow_the_paper():
         ResNetBlock,
         ResNetBlock,
         BatchNorm,
-        _ReLU,
+        ActivationLayer,
         Dense,
     ]
     assert layers[0].units == 16 and layers[0].activation == "identity"

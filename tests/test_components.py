@@ -13,6 +13,7 @@ from sklearn.metrics import log_loss, mean_poisson_deviance
 import sknn
 from sknn import (
     activations,
+    architectures,
     callbacks,
     initializers,
     layers,
@@ -33,6 +34,7 @@ MODULES = {
     "initializers": initializers,
     "callbacks": callbacks,
     "layers": layers,
+    "architectures": architectures,
 }
 
 

@@ -5,7 +5,16 @@
 ['adagrad', 'adam', 'adamw', 'lbfgs', 'rmsprop', 'sgd']
 """
 
-from . import activations, callbacks, initializers, losses, optimizers, schedules
+from . import (
+    activations,
+    architectures,
+    callbacks,
+    initializers,
+    layers,
+    losses,
+    optimizers,
+    schedules,
+)
 from ._base import Component, StopTraining
 from ._persistence import load, save
 from ._registry import REGISTRIES
@@ -19,6 +28,8 @@ register_optimizer = optimizers.register_optimizer
 register_schedule = schedules.register_schedule
 register_initializer = initializers.register_initializer
 register_callback = callbacks.register_callback
+register_layer = layers.register_layer
+register_architecture = architectures.register_architecture
 
 
 def list_activations():
@@ -51,6 +62,16 @@ def list_callbacks():
     return REGISTRIES["callbacks"].names()
 
 
+def list_layers():
+    """Names of the available layers, plugins included."""
+    return REGISTRIES["layers"].names()
+
+
+def list_architectures():
+    """Names of the available architectures, plugins included."""
+    return REGISTRIES["architectures"].names()
+
+
 __all__ = [
     "NNClassifier",
     "NNRegressor",
@@ -64,11 +85,15 @@ __all__ = [
     "register_schedule",
     "register_initializer",
     "register_callback",
+    "register_layer",
+    "register_architecture",
     "list_activations",
     "list_losses",
     "list_optimizers",
     "list_schedules",
     "list_initializers",
     "list_callbacks",
+    "list_layers",
+    "list_architectures",
     "__version__",
 ]

@@ -77,3 +77,24 @@ def relu_backward_sum(grad, a, grad_bias, one, zero):  # pragma: no cover - comp
             g = grad[r, j] * (one if a[r, j] > zero else zero)
             grad[r, j] = g
             grad_bias[j] += g
+
+
+# SplitMix64's finaliser (sknn._sampling._mix); integer arithmetic wraps.
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+
+
+@_jit
+def keyed_uniforms(keys, cols, out):  # pragma: no cover - compiled
+    # out[i, j] = mix(keys[i] ^ cols[j]) as a uniform in [0, 1), 53 bits.
+    for i in range(out.shape[0]):
+        k = keys[i]
+        for j in range(out.shape[1]):
+            h = k ^ cols[j]
+            h ^= h >> _S30
+            h *= _M1
+            h ^= h >> _S27
+            h *= _M2
+            h ^= h >> _S31
+            out[i, j] = np.float64(h >> _S11) * 1.1102230246251565e-16

@@ -14,6 +14,8 @@ import hashlib
 
 import numpy as np
 
+from ._kernels import keyed_uniforms
+
 __all__ = ["row_keys", "KeyedUniforms", "content_split"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -86,8 +88,12 @@ class KeyedUniforms:
         )
         start = _mix(start)
         cols = np.arange(1, m + 1, dtype=np.uint64) * _GOLDEN + start
-        h = _mix(self.keys[:n, None] ^ cols[None, :])
-        return (h >> np.uint64(11)).astype(np.float64) * 2.0**-53
+        keys = np.ascontiguousarray(self.keys[:n], dtype=np.uint64)
+        out = np.empty((n, m))
+        if keyed_uniforms(keys, cols, out):  # one compiled pass (numba)
+            return out
+        h = _mix(keys[:, None] ^ cols[None, :])
+        return np.multiply((h >> np.uint64(11)).astype(np.float64), 2.0**-53, out=out)
 
 
 def content_split(keys, weights, groups, fraction, min_take=1):

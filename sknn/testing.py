@@ -48,10 +48,11 @@ import numbers
 
 import numpy as np
 
-from . import activations, losses, optimizers, schedules
+from . import activations, layers, losses, optimizers, schedules
 
 __all__ = [
     "check_activation",
+    "check_layer",
     "check_loss",
     "check_optimizer",
     "check_schedule",
@@ -1356,3 +1357,490 @@ def _yield_schedule_checks(schedule, base_lr=0.01, max_iter=50):
 
 
 _KINDS["schedule"] = (schedules.Schedule, _yield_schedule_checks)
+
+
+# -------------------------------------------------------------------- layers
+# The checks of a layer are yielded one by one (name, check), each check a
+# function of no arguments that raises AssertionError naming the layer and the
+# check; check_layer runs them all.
+def _layer_data(n_in, rng):
+    """Fitting data (last column binary), evaluation rows, sample weights.
+
+    The evaluation rows have no exact zeros or repeated values, where
+    piecewise-linear functions (ReLU, bins) have kinks.
+    """
+    X_fit = rng.normal(size=(40, n_in))
+    X = rng.normal(size=(7, n_in))
+    if n_in > 1:
+        X_fit[:, -1] = np.arange(40) % 2
+        X[:, -1] = rng.uniform(0.1, 0.9, size=7)
+    weight = rng.uniform(0.5, 2.0, size=7)
+    return X_fit, X, weight
+
+
+def _row_noise(n):
+    """Dropout noise that is the same at every call (fixed keys and salt)."""
+    from ._sampling import KeyedUniforms
+
+    keys = (np.arange(n, dtype=np.uint64) + np.uint64(1)) * np.uint64(
+        0x9E3779B97F4A7C15
+    )
+    return KeyedUniforms(keys, salt=7)
+
+
+def _copy_state(state):
+    return {k: np.array(v, copy=True) for k, v in state.items()}
+
+
+class _LayerRun:
+    """Calls a layer the way a network does, reporting errors as check failures."""
+
+    def __init__(self, layer, n_in, dtype=np.float64, seed=0):
+        from .initializers import GlorotUniform
+
+        self.layer, self.n_in, self.dtype = layer, n_in, np.dtype(dtype)
+        rng = np.random.RandomState(seed)
+        X_fit, X, self.weight = _layer_data(n_in, rng)
+        self.X_fit, self.X = X_fit.astype(dtype), X.astype(dtype)
+        self.state = self.call("fit_state", self.X_fit, None)
+        if not isinstance(self.state, dict):
+            _fail(
+                layer, f"fit_state must return a dict, got {type(self.state).__name__}."
+            )
+        self.shapes = self.call("param_shapes", n_in, self.state)
+        self.width = self.call("output_width", n_in, self.state)
+        self.params = self.new_params()
+        self.call(
+            "initialize",
+            self.params,
+            n_in,
+            np.random.RandomState(seed),
+            GlorotUniform(),
+        )
+        self.R = np.random.RandomState(seed + 1).normal(size=(len(X), self.width))
+
+    def call(self, method, *args, **kwargs):
+        try:
+            return getattr(self.layer, method)(*args, **kwargs)
+        except AssertionError:
+            raise
+        except Exception as exc:
+            _fail(self.layer, f"{method} raised {type(exc).__name__}: {exc}")
+
+    def new_params(self, fill=np.nan):
+        """Views of one flat vector, as a network gives them."""
+        sizes = [int(np.prod(s, dtype=np.int64)) for s in self.shapes.values()]
+        flat = np.full(sum(sizes), fill, dtype=self.dtype)
+        views, start = {}, 0
+        for (name, shape), size in zip(self.shapes.items(), sizes):
+            views[name] = flat[start : start + size].reshape(shape)
+            start += size
+        return views
+
+    def forward(
+        self, X, training, params=None, state=None, sample_weight=None, noise=None
+    ):
+        params = self.params if params is None else params
+        state = _copy_state(self.state) if state is None else state
+        if training and noise is None:
+            noise = _row_noise(X.shape[0])
+        result = self.call(
+            "forward",
+            params,
+            state,
+            X,
+            training=training,
+            sample_weight=sample_weight,
+            noise=noise,
+        )
+        if not (isinstance(result, tuple) and len(result) == 2):
+            _fail(self.layer, "forward must return a tuple (out, cache).")
+        return result
+
+    def objective(self, X, training, params=None, sample_weight=None):
+        out, _ = self.forward(X, training, params, sample_weight=sample_weight)
+        return float(np.sum(np.asarray(out, dtype=np.float64) * self.R))
+
+    def gradients(self, X, training, sample_weight=None, need_input_grad=True, R=None):
+        """Input gradient and parameter gradients of sum(out * R)."""
+        state = _copy_state(self.state)
+        out, cache = self.forward(X, training, state=state, sample_weight=sample_weight)
+        grads = self.new_params(np.nan)
+        R = self.R if R is None else R
+        d_in = self.call(
+            "backward",
+            self.params,
+            state,
+            cache,
+            R.astype(self.dtype),
+            grads,
+            need_input_grad=need_input_grad,
+        )
+        return out, d_in, grads
+
+
+def _numeric_gradient(f, array, rng, max_entries=60):
+    """Central differences of ``f()`` at up to ``max_entries`` entries of ``array``."""
+    flat = array.reshape(-1)
+    idx = np.arange(flat.size)
+    if flat.size > max_entries:
+        idx = np.sort(rng.choice(flat.size, max_entries, replace=False))
+    numeric = np.empty(len(idx))
+    for j, i in enumerate(idx):
+        saved = flat[i]
+        flat[i] = saved + _H
+        up = f()
+        flat[i] = saved - _H
+        down = f()
+        flat[i] = saved
+        numeric[j] = (up - down) / (2 * _H)
+    return idx, numeric
+
+
+def _check_layer_shapes(layer, n_in):
+    run = _LayerRun(layer, n_in)
+    shapes = run.shapes
+    if not isinstance(shapes, dict):
+        _fail(layer, f"param_shapes must return a dict, got {type(shapes).__name__}.")
+    for name, shape in shapes.items():
+        ok = isinstance(name, str) and isinstance(shape, tuple)
+        if not ok or not all(isinstance(d, numbers.Integral) and d >= 0 for d in shape):
+            _fail(
+                layer,
+                f"param_shapes entry {name!r}: {shape!r}; names must be str and "
+                "shapes tuples of non-negative ints.",
+            )
+    again = run.call("param_shapes", n_in, run.state)
+    if again != shapes or list(again) != list(shapes):
+        _fail(layer, "two calls of param_shapes gave different shapes (or orders).")
+    l2 = getattr(layer, "l2", ())
+    if not isinstance(l2, tuple) or set(l2) - set(shapes):
+        _fail(
+            layer,
+            f"l2={l2!r} must be a tuple naming parameters among {list(shapes)}.",
+        )
+    width = run.width
+    if not isinstance(width, numbers.Integral) or isinstance(width, bool) or width < 1:
+        _fail(layer, f"output_width must return a positive int, got {width!r}.")
+    for name, view in run.params.items():
+        if not np.all(np.isfinite(view)):
+            _fail(layer, f"initialize left parameter {name!r} unfilled or non-finite.")
+    twin = _LayerRun(layer, n_in)
+    for name in shapes:
+        if not np.array_equal(run.params[name], twin.params[name]):
+            _fail(layer, f"initialize is not deterministic for {name!r} given the rng.")
+    for training in (True, False):
+        out, _ = run.forward(run.X, training)
+        mode = "training" if training else "prediction"
+        _check_dtype(layer, out, np.float64, f"forward ({mode} mode)")
+        if out.shape != (len(run.X), width):
+            _fail(
+                layer,
+                f"forward ({mode} mode) returned shape {out.shape}; output_width "
+                f"says ({len(run.X)}, {width}).",
+            )
+
+
+def _check_layer_fit_state(layer, n_in):
+    run = _LayerRun(layer, n_in)
+    X0 = run.X_fit.copy()
+    again = run.call("fit_state", run.X_fit, None)
+    _check_not_mutated(layer, run.X_fit, X0, "fit_state")
+    if set(again) != set(run.state) or any(
+        not np.array_equal(again[k], run.state[k]) for k in again
+    ):
+        _fail(layer, "fit_state is not deterministic: two calls gave different states.")
+    for name, value in run.state.items():
+        if not isinstance(value, np.ndarray):
+            _fail(layer, f"state entry {name!r} must be an ndarray, got {type(value)}.")
+    before = _copy_state(run.state)
+    state = _copy_state(run.state)
+    X0 = run.X.copy()
+    run.forward(run.X, False, state=state)
+    _check_not_mutated(layer, run.X, X0, "forward (prediction mode)")
+    for name in before:
+        if not np.array_equal(state[name], before[name]):
+            _fail(layer, f"forward in prediction mode changed state entry {name!r}.")
+    arrays = {k: state[k] for k in state}
+    run.forward(run.X, True, state=state, sample_weight=run.weight)
+    _check_not_mutated(layer, run.X, X0, "forward (training mode)")
+    if set(state) != set(before):
+        _fail(layer, "forward in training mode added or removed state entries.")
+    for name, value in state.items():
+        if value is not arrays[name] or value.shape != before[name].shape:
+            _fail(
+                layer,
+                f"forward in training mode replaced state entry {name!r}; update "
+                "it in place (the estimator keeps that array).",
+            )
+
+
+def _check_layer_gradient(layer, n_in, training):
+    run = _LayerRun(layer, n_in)
+    mode = "training" if training else "prediction"
+    sw = run.weight if training else None
+    rng = np.random.RandomState(3)
+    X = run.X.copy()
+    for need in (True, False):
+        out, d_in, grads = run.gradients(X, training, sw, need_input_grad=need)
+        if not need and d_in is not None:
+            _fail(layer, "backward(..., need_input_grad=False) must return None.")
+    _, d_in, grads = run.gradients(X, training, sw)
+    for name, view in run.params.items():
+        idx, numeric = _numeric_gradient(
+            lambda: run.objective(X, training, sample_weight=sw), view, rng
+        )
+        _assert_close(
+            layer,
+            grads[name].reshape(-1)[idx],
+            numeric,
+            1e-5,
+            1e-7,
+            f"the gradient of parameter {name!r} written by backward ({mode} mode; "
+            "checked against central differences; it must overwrite grads)",
+        )
+    if d_in is None:
+        _fail(layer, f"backward ({mode} mode) returned None for need_input_grad=True.")
+    _check_dtype(layer, d_in, np.float64, f"backward ({mode} mode)")
+    idx, numeric = _numeric_gradient(
+        lambda: run.objective(X, training, sample_weight=sw), X, rng
+    )
+    _assert_close(
+        layer,
+        np.asarray(d_in).reshape(-1)[idx],
+        numeric,
+        1e-5,
+        1e-7,
+        f"the input gradient backward returns ({mode} mode; checked against central "
+        "differences)",
+    )
+
+
+def _check_layer_dtypes(layer, n_in, dtypes):
+    ref = _LayerRun(layer, n_in)
+    for dtype in dtypes:
+        dtype = np.dtype(dtype)
+        run = _LayerRun(layer, n_in, dtype)
+        for name, value in run.state.items():
+            if value.dtype.kind == "f":
+                _check_dtype(layer, value, dtype, f"fit_state entry {name!r}")
+        # The float64 reference on the same (rounded) values.
+        ref.X, ref.state = run.X.astype(np.float64), _copy_state(run.state)
+        ref.state = {
+            k: v.astype(np.float64) if v.dtype.kind == "f" else v
+            for k, v in ref.state.items()
+        }
+        for name in ref.params:
+            ref.params[name][...] = run.params[name]
+        for training in (True, False):
+            mode = f"{'training' if training else 'prediction'} mode, {dtype.name}"
+            out, d_in, grads = run.gradients(run.X, training, run.weight)
+            out64, d64, grads64 = ref.gradients(ref.X, training, run.weight)
+            _check_dtype(layer, out, dtype, f"forward ({mode})")
+            _check_dtype(layer, d_in, dtype, f"backward ({mode})")
+            rtol, atol = _tolerances(dtype)
+            if dtype != np.float64:
+                rtol, atol = 1e-3, 1e-4
+            pairs = [("forward", out, out64), ("the input gradient", d_in, d64)]
+            pairs += [(f"the gradient of {k!r}", grads[k], grads64[k]) for k in grads]
+            for what, actual, desired in pairs:
+                scale = max(1.0, float(np.max(np.abs(desired), initial=0)))
+                _assert_close(
+                    layer,
+                    actual,
+                    desired,
+                    rtol,
+                    atol * scale,
+                    f"{what} ({mode}) against float64",
+                )
+
+
+def _check_layer_weights(layer, n_in):
+    """A weight of k gives the statistics, outputs and gradients of k repeated rows."""
+    from ._sampling import KeyedUniforms, row_keys
+
+    run = _LayerRun(layer, n_in)
+    counts = np.array([0, 1, 2, 3, 1, 2, 1])
+    rep = np.repeat(np.arange(len(counts)), counts)
+    X_fit_w = np.array([0, 1, 2] * 13 + [1], dtype=float)
+    fit_rep = np.repeat(np.arange(len(run.X_fit)), X_fit_w.astype(int))
+    state_w = run.call("fit_state", run.X_fit, X_fit_w)
+    state_r = run.call("fit_state", run.X_fit[fit_rep], None)
+    for name in state_r:
+        _assert_close(
+            layer,
+            state_w[name],
+            state_r[name],
+            1e-10,
+            1e-12,
+            f"fit_state entry {name!r} with integer sample weights against repeated "
+            "rows",
+        )
+    width = run.call("output_width", n_in, state_r)
+    R_rows = np.random.RandomState(2).normal(size=(len(counts), width))
+    for training in (True, False):
+        mode = "training" if training else "prediction"
+        results = []
+        for X, sw in ((run.X, counts.astype(float)), (run.X[rep], None)):
+            state = _copy_state(state_r)
+            noise = KeyedUniforms(row_keys(X, 5), 11)
+            out, cache = run.forward(
+                X, training, state=state, sample_weight=sw, noise=noise
+            )
+            out = np.array(out, copy=True)
+            R = R_rows * counts[:, None] if sw is not None else R_rows[rep]
+            grads = run.new_params(np.nan)
+            d_in = run.call("backward", run.params, state, cache, R, grads)
+            results.append((out, d_in, grads, state))
+        (out_w, d_w, g_w, s_w), (out_r, d_r, g_r, s_r) = results
+        where = f"({mode} mode, integer sample_weight against repeated rows)"
+        keep = counts > 0
+        _assert_close(layer, out_w[rep], out_r, 1e-10, 1e-12, f"forward output {where}")
+        summed = np.zeros_like(d_w)
+        np.add.at(summed, rep, d_r)
+        _assert_close(
+            layer, d_w[keep], summed[keep], 1e-9, 1e-11, f"input gradient {where}"
+        )
+        for name in g_w:
+            _assert_close(
+                layer,
+                g_w[name],
+                g_r[name],
+                1e-9,
+                1e-11,
+                f"gradient of {name!r} {where}",
+            )
+        for name in s_w:
+            _assert_close(
+                layer, s_w[name], s_r[name], 1e-10, 1e-12, f"state {name!r} {where}"
+            )
+
+
+def _check_layer_sparse(layer, n_in):
+    """A layer that declares ``accepts_sparse`` computes the same on sparse input."""
+    import scipy.sparse as sp
+
+    if not getattr(layer, "accepts_sparse", False):
+        return
+    run = _LayerRun(layer, n_in)
+    X = run.X.copy()
+    X[np.abs(X) < 0.5] = 0
+    for training in (True, False):
+        mode = "training" if training else "prediction"
+        out, d_in, grads = run.gradients(X, training, run.weight)
+        out_s, d_s, grads_s = run.gradients(sp.csr_matrix(X), training, run.weight)
+        _check_dtype(layer, out_s, np.float64, f"forward of sparse input ({mode})")
+        _assert_close(
+            layer, out_s, out, 1e-12, 1e-12, f"forward of sparse input ({mode})"
+        )
+        for name in grads:
+            _assert_close(
+                layer,
+                grads_s[name],
+                grads[name],
+                1e-12,
+                1e-12,
+                f"the gradient of {name!r} for sparse input ({mode})",
+            )
+
+
+def _yield_layer_checks(layer, n_in=5, dtypes=_DEFAULT_DTYPES):
+    """Yield ``(name, check)`` for every contract check of ``layer``."""
+    _check_kind(layer, layers.Layer, "layer")
+    checks = _Checks(layer, "Using the layer")
+    for name, body in [
+        ("param_shapes", lambda: _check_layer_shapes(layer, n_in)),
+        ("fit_state", lambda: _check_layer_fit_state(layer, n_in)),
+        ("gradient_training", lambda: _check_layer_gradient(layer, n_in, True)),
+        ("gradient_prediction", lambda: _check_layer_gradient(layer, n_in, False)),
+        ("dtypes", lambda: _check_layer_dtypes(layer, n_in, dtypes)),
+        ("sample_weight_equals_repeated", lambda: _check_layer_weights(layer, n_in)),
+        ("sparse_input", lambda: _check_layer_sparse(layer, n_in)),
+    ]:
+        checks.add(body, name)
+    yield from checks
+
+
+_KINDS["layer"] = (layers.Layer, _yield_layer_checks)
+
+
+def check_layer(layer, n_in=5, dtypes=_DEFAULT_DTYPES):
+    """Check a layer against the contract of :class:`sknn.layers.Layer`.
+
+    The layer's state is fitted on 40 random rows (whose last column is
+    binary), its parameters initialised by :meth:`~sknn.layers.Layer.initialize`,
+    and it is run on 7 other rows, as a network runs it. Each check is named
+    in the error message:
+
+    - ``param_shapes``: shapes are tuples of non-negative ints, the same at
+      every call; ``l2`` names parameters; ``output_width`` is a positive int
+      and the width of the output; ``initialize`` fills every parameter,
+      deterministically given the rng;
+    - ``fit_state``: deterministic, arrays only, the input unchanged;
+      prediction mode leaves the state unchanged and training mode updates
+      it in place; ``forward`` never changes its input;
+    - ``gradient_training`` and ``gradient_prediction``: the parameter
+      gradients ``backward`` writes (over NaN-filled views: they must be
+      overwritten) and the input gradient it returns equal central finite
+      differences of ``sum(out * R)`` in float64, in training mode (with
+      sample weights and fixed dropout noise) and prediction mode;
+      ``need_input_grad=False`` returns None;
+    - ``dtypes``: for each dtype, state, output and gradients keep it and
+      agree with float64;
+    - ``sample_weight_equals_repeated``: integer sample weights give the
+      state, outputs, gradients and state updates of repeated rows, with
+      dropout noise keyed by row content;
+    - ``sparse_input``: a layer that declares ``accepts_sparse`` gives the
+      same output and gradients for a sparse input as for the dense one;
+    - and no check changes the layer itself.
+
+    Parameters
+    ----------
+    layer : Layer
+        The layer instance to check.
+    n_in : int, default=5
+        Width of the input.
+    dtypes : sequence of dtype, default=(np.float32, np.float64)
+        The floating dtypes that must be preserved.
+
+    Raises
+    ------
+    AssertionError
+        At the first failing check, naming the layer and the check.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn.layers import Dense, Layer
+    >>> from sknn.testing import check_layer
+    >>> check_layer(Dense(4, activation="tanh"))
+
+    A layer of one's own, ``out = X * weight`` (one weight per column):
+
+    >>> class Scale(Layer):
+    ...     def param_shapes(self, n_in, state=None):
+    ...         return {"weight": (n_in,)}
+    ...     def initialize(self, params, n_in, rng, initializer):
+    ...         params["weight"][...] = rng.uniform(0.5, 2.0, n_in)
+    ...     def forward(self, params, state, X, *, training, sample_weight=None,
+    ...                 noise=None):
+    ...         return X * params["weight"], X
+    ...     def backward(self, params, state, cache, d_out, grads,
+    ...                  need_input_grad=True):
+    ...         grads["weight"][...] = np.einsum("ij,ij->j", d_out, cache)
+    ...         return d_out * params["weight"] if need_input_grad else None
+    >>> check_layer(Scale())
+
+    A weight gradient that forgets the input is caught:
+
+    >>> class BadScale(Scale):
+    ...     def backward(self, params, state, cache, d_out, grads,
+    ...                  need_input_grad=True):
+    ...         grads["weight"][...] = d_out.sum(axis=0)
+    ...         return d_out * params["weight"] if need_input_grad else None
+    >>> check_layer(BadScale())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    AssertionError: BadScale(): ...the gradient of ... (check: gradient_training)
+    """
+    _run_all(_yield_layer_checks(layer, n_in=n_in, dtypes=dtypes))

@@ -16,7 +16,16 @@ from sklearn.base import clone
 from sklearn.metrics import log_loss, mean_poisson_deviance
 
 import sknn
-from sknn import activations, callbacks, initializers, losses, optimizers, schedules
+from sknn import (
+    activations,
+    architectures,
+    callbacks,
+    initializers,
+    layers,
+    losses,
+    optimizers,
+    schedules,
+)
 from sknn._base import Component
 from sknn._registry import REGISTRIES
 from sknn.testing import (
@@ -36,6 +45,8 @@ MODULES = {
     "schedules": schedules,
     "initializers": initializers,
     "callbacks": callbacks,
+    "layers": layers,
+    "architectures": architectures,
 }
 
 

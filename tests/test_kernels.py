@@ -337,3 +337,21 @@ def test_compiled_loops_without_a_writable_cache_directory(tmp_path):
     }
     stats = run_compiled(env)
     assert all(stats[name][1:] == [0, 2] for name in LOOPS), stats
+
+
+@needs_numba
+def test_compiled_keyed_uniforms_equal_the_numpy_ones(monkeypatch):
+    from sknn._sampling import KeyedUniforms
+
+    keys = np.random.default_rng(0).integers(0, 2**63, 300, dtype=np.uint64)
+    shape = (257, 300)  # fewer rows than keys, as for a last short batch
+    compiled = KeyedUniforms(keys, 5)
+    draws = [compiled.random_sample(shape) for _ in range(2)]
+    monkeypatch.setattr(_kernels, "_compiled", False)
+    plain = KeyedUniforms(keys, 5)
+    for draw in draws:
+        expected = plain.random_sample(shape)
+        assert draw.dtype == expected.dtype == np.float64
+        np.testing.assert_array_equal(draw, expected)
+    assert 0 <= draws[0].min() and draws[0].max() < 1
+    assert not np.array_equal(draws[0], draws[1])

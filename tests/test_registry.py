@@ -20,7 +20,7 @@ from sknn._registry import REGISTRIES
 from sknn.activations import Activation, LeakyReLU, Tanh
 from sknn.losses import Loss, SquaredError
 from sknn.optimizers import Adam
-from sknn.testing import check_activation, check_loss
+from sknn.testing import check_activation, check_layer, check_loss
 
 PLUGIN_DIST = os.path.join(os.path.dirname(__file__), "plugin_dist")
 PLUGIN_MODULES = ("sknn_plugin_test", "sknn_plugin_broken")
@@ -31,6 +31,8 @@ LISTERS = {
     "schedules": sknn.list_schedules,
     "initializers": sknn.list_initializers,
     "callbacks": sknn.list_callbacks,
+    "layers": sknn.list_layers,
+    "architectures": sknn.list_architectures,
 }
 REGISTERERS = {
     "activations": sknn.register_activation,
@@ -39,6 +41,8 @@ REGISTERERS = {
     "schedules": sknn.register_schedule,
     "initializers": sknn.register_initializer,
     "callbacks": sknn.register_callback,
+    "layers": sknn.register_layer,
+    "architectures": sknn.register_architecture,
 }
 
 
@@ -144,6 +148,16 @@ def test_plugin_listed_and_resolved(plugin):
     assert REGISTRIES["activations"].get("swish_test") is plugin.Swish
     resolved = REGISTRIES["losses"].resolve("log_cosh_test", "loss")
     assert type(resolved) is plugin.LogCosh
+
+
+def test_plugin_layer_listed_and_passes_check_layer(plugin):
+    assert "scale_shift_test" in sknn.list_layers()
+    assert "dense" in sknn.list_layers()
+    assert REGISTRIES["layers"].get("scale_shift_test") is plugin.ScaleShift
+    layer = REGISTRIES["layers"].resolve("scale_shift_test", "layer")
+    assert type(layer) is plugin.ScaleShift
+    check_layer(layer)
+    check_layer(plugin.ScaleShift(init_scale=0.5), n_in=3)
 
 
 def test_plugin_found_on_first_get_without_listing(plugin):

@@ -1,4 +1,4 @@
-"""A tiny sknn plugin used by sknn's tests: one activation and one loss."""
+"""A tiny sknn plugin used by sknn's tests: one activation, one loss, one layer."""
 
 import math
 
@@ -6,9 +6,10 @@ import numpy as np
 from scipy import special
 
 from sknn.activations import Activation
+from sknn.layers import Layer
 from sknn.losses import Loss
 
-__all__ = ["Swish", "LogCosh"]
+__all__ = ["Swish", "LogCosh", "ScaleShift"]
 
 
 class Swish(Activation):
@@ -46,3 +47,38 @@ class LogCosh(Loss):
     def gradient(self, y, raw, out=None):
         r = np.subtract(raw, y, out=out)
         return np.tanh(r, out=r)
+
+
+class ScaleShift(Layer):
+    """``out = X * scale + shift``, one scale and shift per column.
+
+    Parameters
+    ----------
+    init_scale : float, default=1.0
+        Initial value of every scale.
+    """
+
+    l2 = ("scale",)
+
+    def __init__(self, init_scale=1.0):
+        self.init_scale = init_scale
+
+    def param_shapes(self, n_in, state=None):
+        return {"scale": (n_in,), "shift": (n_in,)}
+
+    def initialize(self, params, n_in, rng, initializer):
+        params["scale"][...] = self.init_scale
+        params["shift"][...] = rng.uniform(-0.1, 0.1, n_in)
+
+    def forward(self, params, state, X, *, training, sample_weight=None, noise=None):
+        out = X * params["scale"]
+        out += params["shift"]
+        return out, X
+
+    def backward(self, params, state, cache, d_out, grads, need_input_grad=True):
+        grads["scale"][...] = np.einsum("ij,ij->j", d_out, cache)
+        np.add.reduce(d_out, axis=0, out=grads["shift"])
+        if not need_input_grad:
+            return None
+        d_out *= params["scale"]
+        return d_out

@@ -33,7 +33,7 @@ spec = importlib.util.spec_from_file_location("sknn_bench_run", sys.argv[1])
 run = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(run)
 name = sys.argv[2]
-cfg = run.MODES["quick"]
+cfg = run.MODES[sys.argv[3]]
 X, y = run.make_data(cfg)[name]
 task, hidden, batch = next(
     (t, h, b) for n, t, h, b in run.workloads(cfg) if n == name
@@ -45,11 +45,11 @@ print(json.dumps({"seconds": time.perf_counter() - start}))
 """
 
 
-def time_once(checkout, workload):
+def time_once(checkout, workload, mode="quick"):
     """Seconds of one fit of ``workload`` with the sknn of ``checkout``."""
     env = dict(os.environ, PYTHONPATH=str(checkout))
     out = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(HERE / "run.py"), workload],
+        [sys.executable, "-c", _CHILD, str(HERE / "run.py"), workload, mode],
         env=env,
         cwd=str(checkout),
         capture_output=True,
@@ -59,7 +59,7 @@ def time_once(checkout, workload):
     return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
 
 
-def compare(base, workloads, rounds, log=print):
+def compare(base, workloads, rounds, mode="quick", log=print):
     """``{workload: {"base": [s...], "head": [s...]}}``, alternating sides."""
     times = {w: {"base": [], "head": []} for w in workloads}
     sides = [("base", base), ("head", HEAD)]
@@ -67,7 +67,7 @@ def compare(base, workloads, rounds, log=print):
         order = sides if r % 2 == 0 else sides[::-1]
         for w in workloads:
             for side, checkout in order:
-                seconds = time_once(checkout, w)
+                seconds = time_once(checkout, w, mode)
                 times[w][side].append(seconds)
                 log(f"round {r + 1} {w:6s} {side}: {seconds:.3f} s")
     return times
@@ -96,13 +96,19 @@ def main(argv=None):
     parser.add_argument(
         "--workloads", nargs="+", default=["W1", "W2", "W3", "W4"], metavar="W"
     )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="run.py's tiny smoke workloads (checks the code path; no meaning)",
+    )
     parser.add_argument("--json", metavar="PATH", help="write the times here")
     args = parser.parse_args(argv)
     base = Path(args.base).resolve()
     if not (base / "sknn" / "__init__.py").is_file():
         parser.error(f"--base {args.base}: no sknn package there")
+    mode = "smoke" if args.smoke else "quick"
     times = compare(
-        base, args.workloads, args.rounds, log=lambda m: print(m, flush=True)
+        base, args.workloads, args.rounds, mode, log=lambda m: print(m, flush=True)
     )
     print()
     print(table(times))

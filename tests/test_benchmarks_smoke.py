@@ -271,3 +271,22 @@ def test_a_set_whose_package_is_missing_is_skipped_and_named(tabular):
     assert results == []
     assert skipped[0]["name"] == "missing"
     assert "sknn_no_such_package" in skipped[0]["reason"]
+
+
+# ---------------------------------------------------------------- compare.py
+def test_compare_times_both_checkouts_alternately(tmp_path):
+    spec = importlib.util.spec_from_file_location(
+        "sknn_benchmarks_compare", RUN_PY.with_name("compare.py")
+    )
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    path = tmp_path / "times.json"
+    root = RUN_PY.parent.parent
+    times = compare.main(
+        ["--base", str(root), "--rounds", "2", "--workloads", "W1", "--smoke"]
+        + ["--json", str(path)]
+    )
+    assert json.loads(path.read_text()) == times
+    assert set(times) == {"W1"}
+    assert len(times["W1"]["base"]) == len(times["W1"]["head"]) == 2
+    assert all(s > 0 for side in times["W1"].values() for s in side)

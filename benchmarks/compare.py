@@ -7,7 +7,8 @@ change, ``git worktree add ../base HEAD~1``) beside it::
     python benchmarks/compare.py --base ../base --rounds 7 --workloads W1 W3
 
 Each round times every workload once at each checkout, in a fresh process for
-each (so each imports its own sknn), the order alternating between rounds. A
+each (so each imports its own sknn), the order alternating between rounds,
+with one BLAS thread unless ``--threads`` says otherwise. A
 process builds the data, runs one untimed warm-up epoch, then times the fit.
 The workloads, epochs and data are ``benchmarks/run.py``'s ``--quick`` ones, read
 from this checkout for both sides. Printed: per workload the median time of
@@ -45,9 +46,11 @@ print(json.dumps({"seconds": time.perf_counter() - start}))
 """
 
 
-def time_once(checkout, workload, mode="quick"):
+def time_once(checkout, workload, mode="quick", threads=1):
     """Seconds of one fit of ``workload`` with the sknn of ``checkout``."""
     env = dict(os.environ, PYTHONPATH=str(checkout))
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, str(HERE / "run.py"), workload, mode],
         env=env,
@@ -59,7 +62,7 @@ def time_once(checkout, workload, mode="quick"):
     return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
 
 
-def compare(base, workloads, rounds, mode="quick", log=print):
+def compare(base, workloads, rounds, mode="quick", threads=1, log=print):
     """``{workload: {"base": [s...], "head": [s...]}}``, alternating sides."""
     times = {w: {"base": [], "head": []} for w in workloads}
     sides = [("base", base), ("head", HEAD)]
@@ -67,7 +70,7 @@ def compare(base, workloads, rounds, mode="quick", log=print):
         order = sides if r % 2 == 0 else sides[::-1]
         for w in workloads:
             for side, checkout in order:
-                seconds = time_once(checkout, w, mode)
+                seconds = time_once(checkout, w, mode, threads)
                 times[w][side].append(seconds)
                 log(f"round {r + 1} {w:6s} {side}: {seconds:.3f} s")
     return times
@@ -97,6 +100,13 @@ def main(argv=None):
         "--workloads", nargs="+", default=["W1", "W2", "W3", "W4"], metavar="W"
     )
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="BLAS threads of each fit (default 1: on a shared machine, threads "
+        "that wait on each other are most of the noise)",
+    )
+    parser.add_argument(
         "--smoke",
         action="store_true",
         help="run.py's tiny smoke workloads (checks the code path; no meaning)",
@@ -108,7 +118,12 @@ def main(argv=None):
         parser.error(f"--base {args.base}: no sknn package there")
     mode = "smoke" if args.smoke else "quick"
     times = compare(
-        base, args.workloads, args.rounds, mode, log=lambda m: print(m, flush=True)
+        base,
+        args.workloads,
+        args.rounds,
+        mode,
+        args.threads,
+        log=lambda m: print(m, flush=True),
     )
     print()
     print(table(times))

@@ -220,6 +220,14 @@ class Network:
         self._l2_scratch = None
         self.l2 = None
 
+    def forward(self, X, params=None):
+        """Raw outputs for ``X`` with the current weights, or with ``params``."""
+        if params is None:
+            coefs, intercepts = self.coefs, self.intercepts
+        else:
+            coefs, intercepts = self.layout.unpack(params)
+        return forward(X, coefs, intercepts, self.activation)
+
     def buffers(self, n):
         """The (cached) buffers for a batch of ``n`` rows."""
         buf = self._buffers.get(n)

@@ -25,7 +25,7 @@ import numpy as np
 from ._kernels import add_scaled
 from .layers import Layer
 
-__all__ = ["LayerLayout", "Network", "build"]
+__all__ = ["LayerLayout", "Network", "build", "forward"]
 
 # Rows per block of the prediction path (see sknn._engine.forward).
 _PREDICT_BLOCK = 2048
@@ -175,6 +175,26 @@ def _forward_block(layers, params, state, X):
     return a
 
 
+def forward(layers, layer_params, state, X, block=_PREDICT_BLOCK):
+    """Raw outputs of ``layers`` for ``X`` in prediction mode.
+
+    ``layer_params`` and ``state`` hold each layer's parameter views and
+    fitted state. Dense inputs of more than ``block`` rows go through in
+    blocks, so no hidden activation of the whole input is allocated.
+    """
+    n = X.shape[0]
+    if n <= block or not isinstance(X, np.ndarray):
+        return _forward_block(layers, layer_params, state, X)
+    out = None
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        part = _forward_block(layers, layer_params, state, X[start:stop])
+        if out is None:
+            out = np.empty((n, part.shape[1]), part.dtype)
+        out[start:stop] = part
+    return out
+
+
 class Network:
     """Forward and backward passes of a sequence of layers over a flat vector.
 
@@ -255,22 +275,15 @@ class Network:
             buf = self._x[n] = np.empty((n, X.shape[1]), X.dtype)
         return np.take(X, idx, axis=0, out=buf, mode="clip")
 
-    def forward(self, X, block=_PREDICT_BLOCK):
+    def forward(self, X, params=None, block=_PREDICT_BLOCK):
         """Raw outputs for ``X`` in prediction mode (running statistics).
 
+        With the current parameters, or with the flat vector ``params``.
         Dense inputs of more than ``block`` rows go through in blocks, so no
         hidden activation of the whole input is allocated.
         """
-        n = X.shape[0]
-        if n <= block or not isinstance(X, np.ndarray):
-            return _forward_block(self.layers, self.layer_params, self.state, X)
-        out = np.empty((n, self.layout.widths[-1]), self.dtype)
-        for start in range(0, n, block):
-            stop = min(start + block, n)
-            out[start:stop] = _forward_block(
-                self.layers, self.layer_params, self.state, X[start:stop]
-            )
-        return out
+        views = self.layer_params if params is None else self.layout.unpack(params)
+        return forward(self.layers, views, self.state, X, block)
 
     def loss_grad(self, X, Y, sample_weight=None, noise=None, add_l2=True):
         """Objective on one batch (training mode); its gradient goes into ``grad``.

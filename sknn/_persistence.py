@@ -42,10 +42,19 @@ from sklearn.preprocessing import LabelBinarizer
 
 from ._base import Component
 from ._engine import Layout
+from ._network import LayerLayout
 from ._registry import REGISTRIES, named_components
-from ._state import COMPONENT_KINDS, COMPONENT_PARAMS, STATE, pack_weights, saved
+from ._state import (
+    COMPONENT_KINDS,
+    COMPONENT_PARAMS,
+    STATE,
+    is_fitted,
+    pack_weights,
+    saved,
+)
 from ._validation import check_number, check_params
 from .estimators import NNClassifier, NNRegressor, _n_outputs
+from .layers import Layer
 
 __all__ = ["save", "load", "skops_trusted_types", "FORMAT_NAME", "FORMAT_VERSION"]
 
@@ -340,7 +349,7 @@ def save(estimator, path):
         name: writer.encode(value, f"parameter {name!r}", name)
         for name, value in estimator.get_params(deep=False).items()
     }
-    fitted = hasattr(estimator, "coefs_")
+    fitted = is_fitted(vars(estimator))
     attributes = {}
     state = vars(estimator)
     for name, attr in saved(cls).items() if fitted else ():
@@ -964,7 +973,12 @@ def _load_sknn(zf, budget):
     }
     _, attrs = _decode(cls, meta, stand_ins, budget)
     budget.charge(
-        sum(a.nbytes for a in attrs.get("coefs_", []) + attrs.get("intercepts_", [])),
+        sum(
+            a.nbytes
+            for a in attrs.get("coefs_", [])
+            + attrs.get("intercepts_", [])
+            + [attrs.get("params_", np.empty(0))]
+        ),
         "the parameter vector",
     )
     del attrs, stand_ins
@@ -1102,39 +1116,46 @@ def _check_fitted(cls, attrs, pack, optimizer):
         if check is not None and not (value is None and attr.none):
             check(value, name, attr)
 
-    coefs, intercepts = attrs["coefs_"], attrs["intercepts_"]
-    if not (
-        isinstance(coefs, list)
-        and isinstance(intercepts, list)
-        and len(coefs) == len(intercepts) >= 1
-        and all(isinstance(a, np.ndarray) for a in coefs + intercepts)
-    ):
-        _fail("coefs_ and intercepts_ must be lists of arrays of the same length.")
-    dtype = coefs[0].dtype
-    if dtype not in (np.float32, np.float64):
-        _fail(f"the weights must be float32 or float64; got {dtype}.")
-    sizes = [coefs[0].shape[0] if coefs[0].ndim == 2 else -1]
-    for i, (W, b) in enumerate(zip(coefs, intercepts)):
-        if W.dtype != dtype or b.dtype != dtype:
-            _fail("coefs_ and intercepts_ must all have the same dtype.")
-        if W.ndim != 2 or W.shape[0] != sizes[-1] or b.shape != (W.shape[1],):
+    if "params_" in attrs:
+        n_params, n_in, n_out, dtype = _check_layered(attrs, read=pack)
+    else:
+        if "coefs_" not in attrs or "intercepts_" not in attrs:
             _fail(
-                f"layer {i}: coefs_ {W.shape} and intercepts_ {b.shape} do not chain "
-                f"from {sizes[-1]} inputs."
+                "the fitted estimator has neither coefs_ and intercepts_ nor params_."
             )
-        if not (np.isfinite(W).all() and np.isfinite(b).all()):
-            _fail(f"layer {i} has non-finite weights.")
-        sizes.append(W.shape[1])
-    for name, expected in (
-        ("n_layers_", len(sizes)),
-        ("n_features_in_", sizes[0]),
-        ("n_outputs_", sizes[-1]),
-    ):
-        if _int(attrs[name], name) != expected:
-            _fail(f"{name}={attrs[name]} does not match the weights ({expected}).")
-    layout = Layout(sizes)
-    if pack:
-        pack_weights(attrs)
+        coefs, intercepts = attrs["coefs_"], attrs["intercepts_"]
+        if not (
+            isinstance(coefs, list)
+            and isinstance(intercepts, list)
+            and len(coefs) == len(intercepts) >= 1
+            and all(isinstance(a, np.ndarray) for a in coefs + intercepts)
+        ):
+            _fail("coefs_ and intercepts_ must be lists of arrays of the same length.")
+        dtype = coefs[0].dtype
+        if dtype not in (np.float32, np.float64):
+            _fail(f"the weights must be float32 or float64; got {dtype}.")
+        sizes = [coefs[0].shape[0] if coefs[0].ndim == 2 else -1]
+        for i, (W, b) in enumerate(zip(coefs, intercepts)):
+            if W.dtype != dtype or b.dtype != dtype:
+                _fail("coefs_ and intercepts_ must all have the same dtype.")
+            if W.ndim != 2 or W.shape[0] != sizes[-1] or b.shape != (W.shape[1],):
+                _fail(
+                    f"layer {i}: coefs_ {W.shape} and intercepts_ {b.shape} do not "
+                    f"chain from {sizes[-1]} inputs."
+                )
+            if not (np.isfinite(W).all() and np.isfinite(b).all()):
+                _fail(f"layer {i} has non-finite weights.")
+            sizes.append(W.shape[1])
+        for name, expected in (
+            ("n_layers_", len(sizes)),
+            ("n_features_in_", sizes[0]),
+            ("n_outputs_", sizes[-1]),
+        ):
+            if _int(attrs[name], name) != expected:
+                _fail(f"{name}={attrs[name]} does not match the weights ({expected}).")
+        n_params, n_in, n_out = Layout(sizes).n_params, sizes[0], sizes[-1]
+        if pack:
+            pack_weights(attrs)
 
     loss = attrs["_loss"]
     if loss.classification != (cls is NNClassifier):
@@ -1148,14 +1169,14 @@ def _check_fitted(cls, attrs, pack, optimizer):
     # The shapes of arrays that follow the network.
     for name, attr in declared.items():
         value = attrs.get(name)
-        if attr.kind == "names" and value is not None and value.shape != (sizes[0],):
+        if attr.kind == "names" and value is not None and value.shape != (n_in,):
             _fail(f"{name} must be n_features_in_ strings.")
         if attr.kind == "array" and value is not None:
-            if value.shape != (layout.n_params,):
-                _fail(f"{name} must be None or {layout.n_params} values.")
+            if value.shape != (n_params,):
+                _fail(f"{name} must be None or {n_params} values.")
     if "optimizer_state_" in attrs:
         # A stand-in of the parameter vector's shape and dtype: no memory.
-        params = np.broadcast_to(np.zeros((), dtype), (layout.n_params,))
+        params = np.broadcast_to(np.zeros((), dtype), (n_params,))
         try:
             registry = REGISTRIES[COMPONENT_KINDS["optimizer"]]
             optimizer = registry.resolve(optimizer, "optimizer")
@@ -1185,11 +1206,65 @@ def _check_fitted(cls, attrs, pack, optimizer):
             expected = _n_outputs(loss, lb.y_type_, len(classes), name)
         except ValueError as exc:
             _fail(f"its loss does not suit its {lb.y_type_} target: {exc}")
-        if sizes[-1] != expected:
+        if n_out != expected:
             _fail(
                 f"a {lb.y_type_} classifier with {len(classes)} classes and the "
-                f"{loss.link.name} output link has {expected} outputs, not {sizes[-1]}."
+                f"{loss.link.name} output link has {expected} outputs, not {n_out}."
             )
+
+
+def _check_layered(attrs, read):
+    """Check the fitted layers, their state and parameters against each other.
+
+    The shapes of the parameters follow the values of the layers' state (e.g.
+    the number of bins): with stand-ins of the arrays (``read`` False) only
+    the kinds are checked. Returns ``(n_params, n_features, n_outputs, dtype)``.
+    """
+    if any(n in attrs for n in ("coefs_", "intercepts_")):
+        _fail("coefs_ and intercepts_ belong to the plain MLP, not beside params_.")
+    layers, state, params = (
+        attrs.get(n) for n in ("layers_", "layer_state_", "params_")
+    )
+    if not (isinstance(layers, list) and layers):
+        _fail("layers_ must be a non-empty list of layers.")
+    if not (
+        isinstance(state, list)
+        and len(state) == len(layers)
+        and all(isinstance(s, dict) for s in state)
+        and all(
+            isinstance(v, np.ndarray) and v.dtype.kind in "fiub"
+            for s in state
+            for v in s.values()
+        )
+    ):
+        _fail("layer_state_ must hold one dict of arrays per layer of layers_.")
+    if params is None or params.ndim != 1:
+        _fail("params_ must be a 1-D float array.")
+    if params.dtype not in (np.float32, np.float64):
+        _fail(f"the weights must be float32 or float64; got {params.dtype}.")
+    if read and not np.isfinite(params).all():
+        _fail("params_ has non-finite values.")
+    n_in = _int(attrs["n_features_in_"], "n_features_in_")
+    if not read:
+        return (
+            params.shape[0],
+            n_in,
+            _int(attrs["n_outputs_"], "n_outputs_"),
+            params.dtype,
+        )
+    try:
+        layout = LayerLayout(layers, n_in, state)
+    except Exception as exc:
+        _fail(f"layers_ and layer_state_ do not make a network: {exc}")
+    if params.shape != (layout.n_params,):
+        _fail(f"params_ must hold the {layout.n_params} parameters of layers_.")
+    for name, expected in (
+        ("n_layers_", len(layers)),
+        ("n_outputs_", layout.widths[-1]),
+    ):
+        if _int(attrs[name], name) != expected:
+            _fail(f"{name}={attrs[name]} does not match layers_ ({expected}).")
+    return layout.n_params, n_in, layout.widths[-1], params.dtype
 
 
 def _check_list(check):
@@ -1244,6 +1319,8 @@ _KIND_CHECKS = {
     "random_state": _check_type(np.random.RandomState, "a random state"),
     "component": _check_component,
     "components": _check_list(_check_component),
+    "layer_list": _check_list(_check_type(Layer, "a list of layers")),
+    "layer_state": _check_list(_check_type(dict, "a list of dicts")),
 }
 
 
@@ -1364,7 +1441,7 @@ def _load_skops(fh, zf, budget):
         _fail(f"it holds a {type(obj).__name__}, not an estimator.")
     for est in _sknn_estimators(obj):
         attrs = {k: v for k, v in vars(est).items() if k in STATE and STATE[k].saved}
-        fitted = hasattr(est, "coefs_")
+        fitted = is_fitted(vars(est))
         _check_estimator(est, attrs, fitted, pack=fitted)
         vars(est).update(attrs)
     return obj

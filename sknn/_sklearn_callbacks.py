@@ -117,6 +117,8 @@ class _Tasks:
     def _snapshot(self):
         # The live parameters change with the next step: callbacks get a copy.
         est = self._est
+        if "params_" in est.__dict__:
+            return {"params_": est.params_.copy()}
         return {
             "coefs_": [c.copy() for c in est.coefs_],
             "intercepts_": [b.copy() for b in est.intercepts_],

@@ -34,6 +34,7 @@ __all__ = [
     "STATE",
     "declared",
     "flat_weights",
+    "is_fitted",
     "pack_weights",
     "private_copy",
     "saved",
@@ -63,6 +64,7 @@ COMPONENT_PARAMS = {
     p.name: p
     for p in (
         ComponentParam("activation", "activations", "activation"),
+        ComponentParam("architecture", "architectures", "architecture"),
         ComponentParam("loss", "losses", "loss", auto=True),
         ComponentParam("optimizer", "optimizers", "optimizer"),
         ComponentParam("lr_schedule", "schedules", "schedule"),
@@ -84,9 +86,11 @@ class Attribute:
     kind : str
         The kind of value: ``"layers"`` (a list of float arrays, views of
         one flat parameter vector), ``"array"`` (a float array), ``"int"``,
-        ``"float"``, ``"str"``, ``"floats"`` (a list of floats), ``"records"``
-        (a list of dicts), ``"labels"`` (a 1-D label array), ``"names"`` (an
-        object array of str), ``"label_binarizer"``, ``"random_state"``,
+        ``"float"``, ``"str"``, ``"layer_list"`` (a list of layers),
+        ``"layer_state"`` (a list of dicts of arrays, one per layer),
+        ``"floats"`` (a list of floats), ``"records"`` (a list of dicts),
+        ``"labels"`` (a 1-D label array), ``"names"`` (an object array of
+        str), ``"label_binarizer"``, ``"random_state"``,
         ``"optimizer_state"`` (a dict the optimizer checks), ``"component"``
         or ``"components"`` (a component, a list of components, of the
         registry of the parameter ``of``), ``"other"``.
@@ -141,8 +145,15 @@ STATE = {
         Attribute("classes_", "labels", copy="share", only="NNClassifier"),
         Attribute("_label_binarizer", "label_binarizer", only="NNClassifier"),
         # The network.
-        Attribute("coefs_", "layers"),
-        Attribute("intercepts_", "layers"),
+        # The plain MLP: per-layer views of one flat vector.
+        Attribute("coefs_", "layers", required=False),
+        Attribute("intercepts_", "layers", required=False),
+        # Every other architecture: its fitted layers, their flat parameter
+        # vector and their non-trained state (batch-norm running statistics,
+        # embedding bins).
+        Attribute("layers_", "layer_list", copy="share", required=False),
+        Attribute("params_", "array", required=False),
+        Attribute("layer_state_", "layer_state", required=False),
         Attribute("n_layers_", "int", copy="share"),
         Attribute("n_outputs_", "int", copy="share"),
         Attribute("out_activation_", "str", copy="share"),
@@ -188,6 +199,11 @@ STATE = {
         Attribute("_skl_callbacks", "other", saved=False, copy="share", required=False),
     )
 }
+
+
+def is_fitted(state):
+    """Whether ``state`` (an estimator's ``__dict__``) holds a fitted network."""
+    return "coefs_" in state or "params_" in state
 
 
 def declared(cls):

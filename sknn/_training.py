@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
-from . import _engine, _sklearn_callbacks
+from . import _sklearn_callbacks
 from ._base import StopTraining
 from ._sampling import KeyedUniforms, row_keys
 from .callbacks import _fit_data, _overriding
@@ -80,7 +80,7 @@ class Trainer:
     ----------
     estimator : NNClassifier or NNRegressor
         The estimator, its fitted attributes initialised or resumed.
-    net : sknn._engine.Network
+    net : sknn._engine.Network or sknn._network.Network
         The network over the estimator's flat parameter vector.
     spec : object
         The checked parameters, components resolved (``_check_params``).
@@ -148,7 +148,7 @@ class Trainer:
                 np.errstate(over="ignore", invalid="ignore", divide="ignore"),
             ):
                 split = est.early_stopping and not incremental and valid is None
-                keys = row_keys(X, est._salt) if split or est.dropout else None
+                keys = row_keys(X, est._salt) if split or spec.noise else None
                 if split:
                     (X, Y, sw, labels, keys), valid = est._split_validation(
                         X, Y, sw, labels, keys
@@ -272,7 +272,7 @@ class Trainer:
             self.batch_begin,
             self.batch_end,
         )
-        n, shuffle, dropout = X.shape[0], est.shuffle, est.dropout
+        n, shuffle, dropout = X.shape[0], est.shuffle, self.spec.noise
         epoch_salt = (est._salt + 7919 * len(est.history_)) if keys is not None else 0
         total, stop, noise = 0.0, 0, None
         for batch, start in enumerate(range(0, n, batch_size)):
@@ -417,7 +417,7 @@ class Trainer:
     def evaluate(self, X, Y, sw, labels, keys=None):
         """``(loss, score)`` of the current weights on a validation set."""
         net = self.net
-        raw = _engine.forward(X, net.coefs, net.intercepts, net.activation)
+        raw = net.forward(X)
         if not np.isfinite(raw).all():
             raise _Diverged("non-finite outputs on the validation set")
         per_sample = net.loss.loss(Y, raw)
@@ -442,12 +442,8 @@ class Trainer:
             best = (est._best_params, "the weights of the best validation score")
             candidates = [best, *candidates]
         for weights, name in candidates:
-            coefs, intercepts = net.layout.unpack(weights)
             if np.isfinite(weights).all() and all(
-                np.isfinite(
-                    _engine.forward(Xp, coefs, intercepts, net.activation)
-                ).all()
-                for Xp in probes
+                np.isfinite(net.forward(Xp, weights)).all() for Xp in probes
             ):
                 break
             if name is None:

@@ -358,9 +358,7 @@ class EarlyStopping(Callback):
         if keep:
             self.best_epoch_, self._best_tie = epoch, best_tie if tie is None else tie
             if self.restore_best:
-                self._best_params = [
-                    p.copy() for p in estimator.coefs_ + estimator.intercepts_
-                ]
+                self._best_params = [p.copy() for p in _parameter_arrays(estimator)]
         if self.wait_ >= self.patience:
             raise StopTraining(
                 f"{self.monitor} did not improve by at least {self.min_delta} for "
@@ -370,11 +368,16 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, estimator):
         if self.restore_best and self._best_params is not None:
-            for live, best in zip(
-                estimator.coefs_ + estimator.intercepts_, self._best_params
-            ):
+            for live, best in zip(_parameter_arrays(estimator), self._best_params):
                 live[...] = best
         self._best_params = None
+
+
+def _parameter_arrays(est):
+    """The arrays holding the parameters: ``coefs_ + intercepts_``, or ``[params_]``."""
+    if "params_" in vars(est):
+        return [est.params_]
+    return est.coefs_ + est.intercepts_
 
 
 class _EstimatorEarlyStopping(EarlyStopping):
@@ -410,7 +413,7 @@ class _EstimatorEarlyStopping(EarlyStopping):
             if keep:
                 est._best_valid_loss = logs["valid_loss"]
                 est._best_params = np.concatenate(
-                    [c.ravel() for c in est.coefs_] + est.intercepts_
+                    [p.ravel() for p in _parameter_arrays(est)]
                 )
         else:
             est.best_loss_, wait, _ = _improvement(

@@ -30,11 +30,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _engine, _sklearn_callbacks, _state
+from . import _engine, _network, _sklearn_callbacks, _state
 from ._registry import REGISTRIES, ComponentParamsMixin, named_components
 from ._sampling import content_split
 from ._training import Trainer
 from ._validation import _is_int, _is_real, array_api_inputs, check_bool, check_number
+from .architectures import MLP
 from .callbacks import ProgressTable, _EstimatorEarlyStopping
 
 __all__ = ["NNClassifier", "NNRegressor"]
@@ -273,6 +274,7 @@ class _BaseNN(
         hidden_layer_sizes=(100,),
         activation="relu",
         *,
+        architecture="mlp",
         loss="auto",
         optimizer="adam",
         learning_rate=1e-3,
@@ -294,6 +296,7 @@ class _BaseNN(
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.architecture = architecture
         self.loss = loss
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -407,6 +410,12 @@ class _BaseNN(
                 f"full-batch optimizer {type(s.optimizer).__name__} cannot use it. "
                 "Set dropout=0.0 or choose e.g. optimizer='adam'."
             )
+        # The plain MLP trains on the dense engine; every other architecture
+        # on the network of its layers, whose dropout layers draw noise.
+        s.layered = not (
+            type(s.architecture) is MLP and s.architecture.embedding is None
+        )
+        s.noise = s.layered or bool(self.dropout)
         base_lr = (
             s.optimizer.learning_rate
             if "learning_rate" in s.optimizer.get_params()
@@ -496,6 +505,7 @@ class _BaseNN(
         """
         resume = incremental or self.warm_start
         held = _state.flat_weights(self.__dict__)[1] if resume else None
+        held_params = self.__dict__.get("params_") if resume else None
         work = object.__new__(type(self))
         if resume:  # the declared state, copied as declared
             work.__dict__.update(_state.private_copy(self.__dict__, type(self)))
@@ -509,13 +519,18 @@ class _BaseNN(
             if new.dtype == held.dtype:
                 held[:] = new
                 work.coefs_, work.intercepts_ = self.coefs_, self.intercepts_
+        new, held = work.__dict__.get("params_"), held_params
+        if new is not None and held is not None and new.shape == held.shape:
+            if new.dtype == held.dtype:
+                held[:] = new
+                work.params_ = held
         self.__dict__ = work.__dict__
         return self
 
     @_sklearn_callbacks.with_callbacks
     def _fit_unsafe(self, X, y, sample_weight, incremental, classes, validation):
         spec = self._check_params()
-        fitted = hasattr(self, "coefs_")
+        fitted = _state.is_fitted(self.__dict__)
         first = not fitted or not (incremental or self.warm_start)
         X, Y, labels = self._validate_training_data(
             X, y, spec, first, incremental, classes
@@ -531,14 +546,19 @@ class _BaseNN(
             rng = self._rng  # partial_fit continues one random stream
         else:
             rng = check_random_state(self.random_state)
-        sizes = [X.shape[1], *spec.hidden, Y.shape[1]]
-        layout = _engine.Layout(sizes)
-        if first:
-            params = self._initialize(layout, spec, X.dtype, rng)
+        if spec.layered:
+            if first:
+                layout, params = self._build(X, Y.shape[1], sw, spec, rng)
+            else:
+                layout, params = self._resume_layers(X.shape[1], X.dtype)
         else:
-            params = self._resume(layout, spec, X.dtype)
+            layout = _engine.Layout([X.shape[1], *spec.hidden, Y.shape[1]])
+            if first:
+                params = self._initialize(layout, spec, X.dtype, rng)
+            else:
+                params = self._resume(layout, spec, X.dtype)
         self._activation, self._loss = spec.activation, spec.loss
-        if (self.early_stopping or self.dropout) and not (
+        if (self.early_stopping or spec.noise) and not (
             incremental and hasattr(self, "_salt")
         ):
             # Seeds the content-keyed validation split and dropout masks.
@@ -557,14 +577,19 @@ class _BaseNN(
                     UserWarning,
                 )
                 self.optimizer_state_ = spec.optimizer.init(params)
-        net = _engine.Network(
-            layout,
-            params,
-            spec.activation,
-            spec.loss,
-            alpha=float(self.alpha),
-            dropout=float(self.dropout),
-        )
+        if spec.layered:
+            net = _network.Network(
+                layout, params, self.layer_state_, spec.loss, alpha=float(self.alpha)
+            )
+        else:
+            net = _engine.Network(
+                layout,
+                params,
+                spec.activation,
+                spec.loss,
+                alpha=float(self.alpha),
+                dropout=float(self.dropout),
+            )
         self._rng = rng
         self._trainer(self, net, spec, incremental, first).fit(
             X, y, Y, sw, labels, valid
@@ -590,6 +615,8 @@ class _BaseNN(
         act_name = REGISTRIES["activations"].name_of(type(spec.activation))
         for W, b in zip(coefs, intercepts):
             spec.initializer(W, b, rng, act_name)
+        for name in _LAYERED:
+            self.__dict__.pop(name, None)
         self.coefs_, self.intercepts_ = coefs, intercepts
         self.n_layers_ = len(layout.sizes)
         self.n_outputs_ = layout.sizes[-1]
@@ -597,8 +624,71 @@ class _BaseNN(
         _state.start(self)  # the training records, as declared
         return params
 
+    def _build(self, X, n_outputs, sw, spec, rng):
+        """Layers, fitted state and initial parameters of a layered architecture."""
+        arch = spec.architecture
+        given = {
+            "hidden_layer_sizes": tuple(spec.hidden),
+            "activation": spec.activation,
+            "dropout": float(self.dropout),
+        }
+        settings = {
+            k: given[k] if k in given else getattr(self, k)
+            for k in arch.estimator_params
+        }
+        layers = arch.layers(X.shape[1], n_outputs, **settings)
+        try:
+            layout, params, state = _network.build(layers, X, sw, rng, spec.initializer)
+        except TypeError as exc:
+            if isinstance(X, np.ndarray):
+                raise
+            raise TypeError(
+                f"architecture={arch!r} cannot take sparse X: {exc}"
+            ) from None
+        for name in ("coefs_", "intercepts_"):
+            self.__dict__.pop(name, None)
+        self.layers_, self.params_, self.layer_state_ = layers, params, state
+        self.n_layers_ = len(layers)
+        self.n_outputs_ = n_outputs
+        self.out_activation_ = spec.loss.link.name
+        _state.start(self)
+        return layout, params
+
+    def _resume_layers(self, n_features, dtype):
+        """Layout and parameters of the fitted layers, in ``dtype``."""
+        if "params_" not in self.__dict__:
+            raise ValueError(
+                "warm_start and partial_fit continue the fitted network, a plain "
+                f"MLP; architecture={self.architecture!r} is another. Fit from "
+                "scratch (warm_start=False) to change the architecture."
+            )
+        layout = _network.LayerLayout(self.layers_, n_features, self.layer_state_)
+        if self.params_.dtype != dtype:
+            self.params_ = self.params_.astype(dtype)
+            self.layer_state_ = [
+                {k: v.astype(dtype) if v.dtype.kind == "f" else v for k, v in s.items()}
+                for s in self.layer_state_
+            ]
+            self._cast_optimizer_state(self.params_.shape, dtype)
+        _state.start(self, only_missing=True)
+        return layout, self.params_
+
+    def _cast_optimizer_state(self, shape, dtype):
+        state = getattr(self, "optimizer_state_", None)
+        if isinstance(state, dict):
+            for key, value in state.items():
+                if isinstance(value, np.ndarray) and value.shape == shape:
+                    state[key] = value.astype(dtype, copy=False)
+
     def _resume(self, layout, spec, dtype):
         """The flat vector behind ``coefs_``/``intercepts_``, repacked if needed."""
+        if "coefs_" not in self.__dict__:
+            raise ValueError(
+                "warm_start and partial_fit continue the fitted network, of "
+                "another architecture than the plain MLP of architecture="
+                f"{self.architecture!r}. Fit from scratch (warm_start=False) to "
+                "change the architecture."
+            )
         shapes = [c.shape for c in self.coefs_]
         if shapes != layout.coef_shapes:
             raise ValueError(
@@ -611,11 +701,7 @@ class _BaseNN(
         if params is None or params.dtype != dtype:
             params = layout.pack(self.coefs_, self.intercepts_, dtype)
             self.coefs_, self.intercepts_ = layout.unpack(params)
-            state = getattr(self, "optimizer_state_", None)
-            if isinstance(state, dict):
-                for key, value in state.items():
-                    if isinstance(value, np.ndarray) and value.shape == params.shape:
-                        state[key] = value.astype(dtype, copy=False)
+            self._cast_optimizer_state(params.shape, dtype)
         # What early_stopping, turned on or off since, needs.
         _state.start(self, only_missing=True)
         return params
@@ -746,7 +832,7 @@ class _BaseNN(
             and 0 < X.shape[0] <= _FAST_ROWS
             and X.dtype in _FAST_DTYPES
             and X.shape[1] == state.get("n_features_in_")
-            and "coefs_" in state
+            and _state.is_fitted(state)
             and "feature_names_in_" not in state
             and np.isfinite(X).all()
         ):
@@ -754,14 +840,36 @@ class _BaseNN(
             X = validate_data(
                 self, X, reset=False, accept_sparse=_SPARSE, dtype=_float_dtypes(X)
             )
+        if "params_" in state:
+            layers, layer_state = state["layers_"], state["layer_state_"]
+            layout = _network.LayerLayout(layers, X.shape[1], layer_state)
+            views = layout.unpack(state["params_"])
+            return _network.forward(layers, views, layer_state, X)
         return _engine.forward(
             X, state["coefs_"], state["intercepts_"], state["_activation"]
         )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        tags.input_tags.sparse = self._first_layer_accepts_sparse()
         return tags
+
+    def _first_layer_accepts_sparse(self):
+        """Whether the network's first layer takes sparse input (a plain MLP's does)."""
+        arch = self.architecture
+        if isinstance(arch, str) and arch == "mlp":
+            return True
+        try:
+            arch = REGISTRIES["architectures"].resolve(arch, "architecture")
+            settings = {"hidden_layer_sizes": (1,), "dropout": 0.0}
+            settings = {k: settings[k] for k in arch.estimator_params if k in settings}
+            return arch.layers(1, 1, **settings)[0].accepts_sparse
+        except (TypeError, ValueError):
+            return True  # an invalid architecture: fit says why
+
+
+# The fitted attributes of architectures other than the plain MLP.
+_LAYERED = ("layers_", "params_", "layer_state_")
 
 
 def _is_auto(value):
@@ -777,6 +885,19 @@ _PARAMS_DOC = """
         Hidden activation: a name from :func:`sknn.list_activations` ("identity",
         "logistic", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu",
         "softplus", "silu" and plugins) or a component.
+    architecture : str, Architecture class or instance, default="mlp"
+        The network: "mlp" (:class:`sknn.architectures.MLP`, the multilayer
+        perceptron of ``hidden_layer_sizes``), "resnet"
+        (:class:`sknn.architectures.ResNet`) or a component of
+        :func:`sknn.list_architectures`. Its hyperparameters are tunable as
+        ``architecture__<name>``, those of a numerical embedding as
+        ``architecture__embedding__<name>`` (e.g.
+        ``architecture=MLP(embedding="ple")``, ``architecture__embedding__n_bins``).
+        ``hidden_layer_sizes``, ``activation`` and ``dropout`` apply to "mlp"
+        only; ResNet has its own widths and dropout rates. All other parameters
+        apply to every architecture. The plain "mlp" (no embedding) trains
+        scikit-learn's MLP and has ``coefs_`` and ``intercepts_``; every other
+        architecture has ``layers_``, ``params_`` and ``layer_state_``.
     loss : "auto", str, Loss class or instance, default="auto"
         {loss_doc}
     optimizer : str, Optimizer class or instance, default="adam"
@@ -835,12 +956,23 @@ _ATTRS_DOC = """
     Attributes
     ----------
     coefs_ : list of ndarray of shape (fan_in, fan_out)
-        Weight matrices, one per layer. Live views of the parameters: writing
-        into them changes predictions.
+        Weight matrices, one per layer, of the plain MLP (absent for other
+        architectures). Live views of the parameters: writing into them
+        changes predictions.
     intercepts_ : list of ndarray of shape (fan_out,)
-        Bias vectors, one per layer.
+        Bias vectors, one per layer, of the plain MLP.
+    layers_ : list of Layer
+        The fitted network's layers (:mod:`sknn.layers`), input to raw
+        output, for architectures other than the plain MLP.
+    params_ : ndarray of shape (n_params,)
+        Their trained parameters as one flat vector, each layer's segments
+        in the order of ``sknn._network.LayerLayout``.
+    layer_state_ : list of dict
+        Each layer's fitted non-trained state (batch-norm running statistics,
+        embedding bins), saved and resumed with the parameters.
     n_layers_ : int
-        Number of layers, input and output included.
+        Number of layers, input and output included (the plain MLP), or
+        ``len(layers_)``.
     n_outputs_ : int
         Number of output units.
     out_activation_ : str
@@ -926,6 +1058,7 @@ class NNClassifier(ClassifierMixin, _BaseNN):
         hidden_layer_sizes=(100,),
         activation="relu",
         *,
+        architecture="mlp",
         loss="auto",
         optimizer="adam",
         learning_rate=1e-3,
@@ -949,6 +1082,7 @@ class NNClassifier(ClassifierMixin, _BaseNN):
         super().__init__(
             hidden_layer_sizes,
             activation,
+            architecture=architecture,
             loss=loss,
             optimizer=optimizer,
             learning_rate=learning_rate,

@@ -279,6 +279,12 @@ def _missing(cls, hook, methods, stub):
 def _check_exportable(model):
     """Raise before conversion if ``model`` cannot be exported."""
     check_is_fitted(model)
+    if "params_" in vars(model):
+        raise TypeError(
+            f"{type(model).__name__} cannot be exported to ONNX: the export "
+            "converts the plain MLP (architecture='mlp' without an embedding), "
+            f"and this model was fitted with architecture={model.architecture!r}."
+        )
     activation, loss = model._activation, model._loss
     cls = type(activation)
     why = _missing(cls, "onnx_forward", ("forward", "forward_biased"), Activation)

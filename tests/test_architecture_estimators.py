@@ -1,0 +1,251 @@
+"""NNClassifier and NNRegressor with architectures other than the plain MLP."""
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import load_iris, make_regression
+from sklearn.model_selection import GridSearchCV
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import sknn
+from sknn import NNClassifier, NNRegressor
+from sknn.architectures import MLP, ResNet
+from sknn.layers import PeriodicEmbedding, PiecewiseLinearEncoding
+
+# Few epochs keep these fits fast; they do not converge.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def _architectures():
+    # Small, so that scikit-learn's checks run in seconds.
+    return [
+        ResNet(n_blocks=1, d_block=16),
+        ResNet(
+            n_blocks=1, d_block=16, embedding=PeriodicEmbedding(8, 0.1, d_embedding=8)
+        ),
+        MLP(embedding=PiecewiseLinearEncoding(n_bins=8)),
+    ]
+
+
+def _estimators():
+    for arch in _architectures():
+        for cls in (NNClassifier, NNRegressor):
+            yield cls(
+                hidden_layer_sizes=(16,),
+                architecture=arch,
+                learning_rate=1e-2,
+                max_iter=100,
+                random_state=0,
+            )
+
+
+@parametrize_with_checks(list(_estimators()))
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture
+def regression():
+    X, y = make_regression(n_samples=120, n_features=5, noise=1, random_state=0)
+    return X, y / y.std()
+
+
+@pytest.mark.parametrize("arch", _architectures(), ids=repr)
+def test_fitted_attributes(iris, arch):
+    X, y = iris
+    clf = NNClassifier(architecture=arch, max_iter=3, random_state=0).fit(X, y)
+    assert not hasattr(clf, "coefs_") and not hasattr(clf, "intercepts_")
+    assert [type(a) for a in clf.layers_] == [
+        type(a) for a in arch.layers(4, 3, **_settings(arch))
+    ]
+    assert clf.params_.ndim == 1 and clf.params_.dtype == np.float64
+    assert len(clf.layer_state_) == len(clf.layers_)
+    assert clf.n_outputs_ == 3 and clf.n_layers_ == len(clf.layers_)
+    # Refitting with the plain MLP replaces them with coefs_.
+    clf.set_params(architecture="mlp").fit(X, y)
+    assert hasattr(clf, "coefs_") and not hasattr(clf, "params_")
+    assert not hasattr(clf, "layers_") and not hasattr(clf, "layer_state_")
+
+
+def _settings(arch):
+    if isinstance(arch, MLP):
+        return {"hidden_layer_sizes": (100,), "activation": "relu", "dropout": 0.0}
+    return {}
+
+
+def test_default_architecture_is_the_plain_mlp(iris):
+    X, y = iris
+    a = NNClassifier(max_iter=3, random_state=0).fit(X, y)
+    b = NNClassifier(architecture=MLP(), max_iter=3, random_state=0).fit(X, y)
+    assert NNClassifier().architecture == "mlp"
+    assert not hasattr(a, "params_")
+    for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        np.testing.assert_array_equal(u, v)
+
+
+def test_nested_parameters():
+    clf = NNClassifier(architecture=ResNet())
+    clf.set_params(
+        architecture__n_blocks=3,
+        architecture__embedding="ple",
+        architecture__embedding__n_bins=7,
+    )
+    assert clf.architecture.n_blocks == 3
+    assert clf.architecture.embedding.n_bins == 7
+    assert clf.get_params()["architecture__embedding__n_bins"] == 7
+
+
+def test_grid_search_over_blocks(iris):
+    X, y = iris
+    search = GridSearchCV(
+        NNClassifier(
+            architecture=ResNet(d_block=8, d_hidden=8), max_iter=3, random_state=0
+        ),
+        {"architecture__n_blocks": [1, 2]},
+        cv=2,
+    ).fit(X, y)
+    blocks = [
+        sum(
+            type(layer).__name__ == "ResNetBlock"
+            for layer in search.best_estimator_.layers_
+        )
+    ]
+    assert blocks == [search.best_params_["architecture__n_blocks"]]
+    assert len(search.cv_results_["params"]) == 2
+
+
+@pytest.mark.parametrize("arch", _architectures(), ids=repr)
+def test_partial_fit_resumes_exactly(iris, arch):
+    X, y = iris
+    kw = dict(architecture=arch, random_state=0, shuffle=False, batch_size=32)
+    full = NNClassifier(max_iter=2, **kw).fit(X, y)
+    inc = NNClassifier(**kw)
+    inc.partial_fit(X, y, classes=[0, 1, 2])
+    inc.partial_fit(X, y)
+    np.testing.assert_array_equal(full.params_, inc.params_)
+    for s, t in zip(full.layer_state_, inc.layer_state_):
+        assert s.keys() == t.keys()
+        for k in s:
+            np.testing.assert_array_equal(s[k], t[k])
+    np.testing.assert_array_equal(full.predict_proba(X), inc.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "arch",
+    [ResNet(n_blocks=1, d_block=16, dropout1=0.0), MLP(embedding="ple")],
+    ids=repr,
+)
+def test_warm_start_continues(regression, arch):
+    X, y = regression
+    kw = dict(architecture=arch, random_state=0, shuffle=False, batch_size=32)
+    full = NNRegressor(max_iter=2, **kw).fit(X, y)
+    warm = NNRegressor(max_iter=1, warm_start=True, **kw).fit(X, y)
+    held = warm.params_
+    warm.fit(X, y)
+    np.testing.assert_array_equal(full.params_, warm.params_)
+    assert warm.params_ is held  # the arrays the user holds are live
+    assert len(warm.history_) == 2
+
+
+def test_warm_start_refuses_another_architecture(iris):
+    X, y = iris
+    clf = NNClassifier(max_iter=1, warm_start=True, random_state=0).fit(X, y)
+    clf.set_params(architecture=ResNet(n_blocks=1, d_block=8))
+    with pytest.raises(ValueError, match="architecture"):
+        clf.fit(X, y)
+    assert hasattr(clf, "coefs_")  # the failed fit left the model as it was
+
+
+@pytest.mark.parametrize("arch", _architectures(), ids=repr)
+def test_float32_stays_float32(regression, arch):
+    X, y = regression
+    reg = NNRegressor(architecture=arch, max_iter=2, random_state=0)
+    reg.fit(X.astype(np.float32), y)
+    assert reg.params_.dtype == np.float32
+    for s in reg.layer_state_:
+        for v in s.values():
+            assert v.dtype != np.float64
+    assert reg.predict(X.astype(np.float32)).dtype == np.float32
+
+
+def test_sparse_input_resnet(regression):
+    X, y = regression
+    kw = dict(architecture=ResNet(n_blocks=1, d_block=8), max_iter=2, random_state=0)
+    dense = NNRegressor(**kw).fit(X, y)
+    sparse = NNRegressor(**kw).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(dense.params_, sparse.params_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        dense.predict(X), sparse.predict(sp.csr_matrix(X)), rtol=1e-10, atol=1e-12
+    )
+
+
+@pytest.mark.parametrize("embedding", ["plr", "ple"])
+def test_sparse_input_embedding_raises(regression, embedding):
+    X, y = regression
+    reg = NNRegressor(architecture=MLP(embedding=embedding), max_iter=2)
+    with pytest.raises(TypeError, match="sparse"):
+        reg.fit(sp.csr_matrix(X), y)
+    assert not hasattr(reg, "n_features_in_") or not hasattr(reg, "params_")
+
+
+@pytest.mark.parametrize("arch", _architectures(), ids=repr)
+def test_sample_weight_equals_repeated_rows(regression, arch):
+    X, y = regression
+    w = np.random.RandomState(0).randint(1, 3, size=len(y))
+    # One full batch each ("auto": at most 200 rows).
+    kw = dict(architecture=arch, max_iter=3, random_state=0)
+    kw["shuffle"] = False
+    weighted = NNRegressor(**kw).fit(X, y, sample_weight=w.astype(float))
+    repeated = NNRegressor(**kw).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
+    np.testing.assert_allclose(
+        weighted.predict(X), repeated.predict(X), rtol=1e-6, atol=1e-6
+    )
+
+
+def test_class_weight(iris):
+    X, y = iris
+    kw = dict(architecture=ResNet(n_blocks=1, d_block=8), max_iter=3, random_state=0)
+    weights = {0: 1.0, 1: 2.0, 2: 1.0}
+    a = NNClassifier(class_weight=weights, **kw).fit(X, y)
+    b = NNClassifier(**kw).fit(X, y, sample_weight=np.where(y == 1, 2.0, 1.0))
+    np.testing.assert_array_equal(a.params_, b.params_)
+    c = NNClassifier(**kw).fit(X, y)
+    assert not np.array_equal(a.params_, c.params_)
+
+
+@pytest.mark.parametrize("arch", _architectures(), ids=repr)
+def test_save_load_round_trip(tmp_path, iris, arch):
+    X, y = iris
+    clf = NNClassifier(architecture=arch, max_iter=3, random_state=0).fit(X, y)
+    sknn.save(clf, tmp_path / "model.sknn")
+    loaded = sknn.load(tmp_path / "model.sknn")
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(loaded.params_, clf.params_)
+    # The loaded model resumes as the original does, layer state included.
+    clf.partial_fit(X, y)
+    loaded.partial_fit(X, y)
+    np.testing.assert_array_equal(loaded.params_, clf.params_)
+    pickled = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(pickled.predict_proba(X), clf.predict_proba(X))
+
+
+def test_onnx_export_refuses_other_architectures(iris):
+    pytest.importorskip("skl2onnx")
+    from skl2onnx import to_onnx
+
+    import sknn.onnx  # noqa: F401  (registers the converters)
+
+    X, y = iris
+    clf = NNClassifier(architecture=ResNet(n_blocks=1, d_block=8), max_iter=2)
+    clf.fit(X, y)
+    with pytest.raises(TypeError, match="architecture=ResNet"):
+        to_onnx(clf, X[:1].astype(np.float32))

@@ -895,9 +895,10 @@ _PARAMS_DOC = """
         ``architecture=MLP(embedding="ple")``, ``architecture__embedding__n_bins``).
         ``hidden_layer_sizes``, ``activation`` and ``dropout`` apply to "mlp"
         only; ResNet has its own widths and dropout rates. All other parameters
-        apply to every architecture. The plain "mlp" (no embedding) trains
-        scikit-learn's MLP and has ``coefs_`` and ``intercepts_``; every other
-        architecture has ``layers_``, ``params_`` and ``layer_state_``.
+        apply to every architecture. The plain "mlp" (no embedding) is the
+        network of scikit-learn's MLP and has ``coefs_`` and ``intercepts_``;
+        every other architecture has ``layers_``, ``params_`` and
+        ``layer_state_``.
     loss : "auto", str, Loss class or instance, default="auto"
         {loss_doc}
     optimizer : str, Optimizer class or instance, default="adam"

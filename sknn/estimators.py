@@ -37,6 +37,7 @@ from ._training import Trainer
 from ._validation import _is_int, _is_real, array_api_inputs, check_bool, check_number
 from .architectures import MLP
 from .callbacks import ProgressTable, _EstimatorEarlyStopping
+from .layers import Layer
 
 __all__ = ["NNClassifier", "NNRegressor"]
 
@@ -404,12 +405,9 @@ class _BaseNN(
         ]
         if self.verbose:
             s.callbacks.append(ProgressTable())
-        if not s.optimizer.stochastic and self.dropout:
-            raise ValueError(
-                f"dropout={self.dropout!r} needs a stochastic optimizer; the "
-                f"full-batch optimizer {type(s.optimizer).__name__} cannot use it. "
-                "Set dropout=0.0 or choose e.g. optimizer='adam'."
-            )
+        s.settings = self._architecture_settings(s)
+        if not s.optimizer.stochastic:
+            self._refuse_noise(s)
         # The plain MLP trains on the dense engine; every other architecture
         # on the network of its layers, whose dropout layers draw noise.
         s.layered = not (
@@ -423,6 +421,60 @@ class _BaseNN(
         )
         s.base_lr = float(self.learning_rate if base_lr is None else base_lr)
         return s
+
+    def _architecture_settings(self, spec):
+        """The estimator parameters the architecture reads, checked."""
+        given = {
+            "hidden_layer_sizes": tuple(spec.hidden),
+            "activation": spec.activation,
+            "dropout": float(self.dropout),
+        }
+        return {
+            k: given[k] if k in given else getattr(self, k)
+            for k in spec.architecture.estimator_params
+        }
+
+    def _refuse_noise(self, spec):
+        """Refuse a full-batch optimizer for a network that draws noise in training.
+
+        The layers say whether they draw noise (``Layer.stochastic``), whatever
+        set their rates; the components' ``noise_params`` name what to change.
+        """
+        arch = spec.architecture
+        # Whether a layer draws noise does not depend on the widths.
+        layers = arch.layers(1, 1, **spec.settings)
+        noisy = list(dict.fromkeys(repr(layer) for layer in layers if layer.stochastic))
+        if not noisy:
+            return
+        sources = {}
+        for name in arch.noise_params:
+            if name in spec.settings:
+                sources[name] = spec.settings[name]
+            else:
+                sources[f"architecture__{name}"] = getattr(arch, name)
+        for param, value in arch.get_params(deep=False).items():
+            if isinstance(value, Layer):
+                for name in value.noise_params:
+                    sources[f"architecture__{param}__{name}"] = getattr(value, name)
+        sources = {k: v for k, v in sources.items() if v}
+        optimizer = type(spec.optimizer).__name__
+        why = (
+            f"the full-batch optimizer {optimizer} minimises one deterministic "
+            "objective and cannot train a network whose layers draw noise in "
+            f"training ({', '.join(noisy)})"
+        )
+        instead = "or choose a stochastic optimizer such as optimizer='adam'."
+        if not sources:
+            raise ValueError(
+                f"architecture={arch!r} needs a stochastic optimizer: {why}. Turn "
+                f"their noise off, {instead}"
+            )
+        given = " and ".join(f"{k}={v!r}" for k, v in sources.items())
+        off = " and ".join(f"{k}=0.0" for k in sources)
+        raise ValueError(
+            f"{given} need{'s' if len(sources) == 1 else ''} a stochastic optimizer: "
+            f"{why}. Set {off}, {instead}"
+        )
 
     def _partial_fit_available(self):
         try:
@@ -627,16 +679,7 @@ class _BaseNN(
     def _build(self, X, n_outputs, sw, spec, rng):
         """Layers, fitted state and initial parameters of a layered architecture."""
         arch = spec.architecture
-        given = {
-            "hidden_layer_sizes": tuple(spec.hidden),
-            "activation": spec.activation,
-            "dropout": float(self.dropout),
-        }
-        settings = {
-            k: given[k] if k in given else getattr(self, k)
-            for k in arch.estimator_params
-        }
-        layers = arch.layers(X.shape[1], n_outputs, **settings)
+        layers = arch.layers(X.shape[1], n_outputs, **spec.settings)
         try:
             layout, params, state = _network.build(layers, X, sw, rng, spec.initializer)
         except TypeError as exc:
@@ -904,6 +947,9 @@ _PARAMS_DOC = """
     optimizer : str, Optimizer class or instance, default="adam"
         "sgd", "adam", "adamw", "rmsprop", "adagrad", "lbfgs" or a component;
         an instance's hyperparameters are tunable as ``optimizer__<name>``.
+        A full-batch optimizer ("lbfgs") needs a network that draws no noise
+        in training: every dropout rate 0 (``dropout`` of "mlp",
+        ``architecture__dropout1`` and ``architecture__dropout2`` of "resnet").
     learning_rate : float, default=1e-3
         Step size of string optimizers, and of optimizer instances whose own
         ``learning_rate`` is None. Not used by "lbfgs".
@@ -937,7 +983,7 @@ _PARAMS_DOC = """
         Weight initializer; "auto" is "glorot_uniform" with scikit-learn's
         factor (2 for the logistic activation, 6 otherwise).
     dropout : float, default=0.0
-        Probability of dropping each hidden unit during training.
+        Probability of dropping each hidden unit of "mlp" during training.
     callbacks : list of Callback or (str, Callback), default=None
         Hooks called during training; they are cloned at every fit into
         ``callbacks_``. A callback can stop training by raising

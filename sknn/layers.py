@@ -78,10 +78,33 @@ class Layer(Component):
         Whether :meth:`forward` takes a scipy sparse matrix (as a first
         layer); a network gives any other layer a clear ``TypeError`` for
         sparse input.
+    noise_params : tuple of str
+        Names of the hyperparameters that make the training pass draw noise
+        (from ``noise``) when they are not zero, such as dropout rates. They
+        give :attr:`stochastic`, and name what to change when a full-batch
+        optimizer meets a layer that draws noise.
     """
 
     l2 = ()
     accepts_sparse = False
+    noise_params = ()
+
+    @property
+    def stochastic(self):
+        """Whether the training pass draws noise (a dropout rate above 0).
+
+        True when one of :attr:`noise_params` is not zero; override it for a
+        layer that draws noise otherwise. A network with a stochastic layer
+        trains only with a stochastic optimizer: full-batch optimizers
+        (L-BFGS) minimise one deterministic objective and pass no ``noise``.
+
+        Examples
+        --------
+        >>> from sknn.layers import Dropout, ResNetBlock
+        >>> Dropout(0.2).stochastic, ResNetBlock(dropout1=0.0).stochastic
+        (True, False)
+        """
+        return any(getattr(self, name) for name in self.noise_params)
 
     def output_width(self, n_in, state=None):
         """Number of output columns for ``n_in`` input columns.
@@ -646,6 +669,7 @@ class Dropout(Layer):
            [2., 0., 2.]])
     """
 
+    noise_params = ("rate",)
     _param_checks = {"rate": {"low": 0, "high": 1, "high_open": True}}
 
     def __init__(self, rate=0.5):
@@ -702,6 +726,7 @@ class ResNetBlock(Layer):
     """
 
     l2 = ("weight1", "weight2")
+    noise_params = ("dropout1", "dropout2")
     _param_checks = {
         "d_hidden": {"low": 1, "integer": True, "allow_none": True},
         "dropout1": {"low": 0, "high": 1, "high_open": True},

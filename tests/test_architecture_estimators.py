@@ -13,7 +13,15 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import sknn
 from sknn import NNClassifier, NNRegressor
 from sknn.architectures import MLP, ResNet
-from sknn.layers import PeriodicEmbedding, PiecewiseLinearEncoding
+from sknn.layers import (
+    BatchNorm,
+    Dense,
+    Dropout,
+    Layer,
+    PeriodicEmbedding,
+    PiecewiseLinearEncoding,
+    ResNetBlock,
+)
 
 # Few epochs keep these fits fast; they do not converge.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -249,3 +257,87 @@ def test_onnx_export_refuses_other_architectures(iris):
     clf.fit(X, y)
     with pytest.raises(TypeError, match="architecture=ResNet"):
         to_onnx(clf, X[:1].astype(np.float32))
+
+
+# ------------------------------------------------- noise and full-batch optimizers
+class _GaussianNoise(Layer):
+    """A user layer that adds noise in training, declared by its ``std``."""
+
+    noise_params = ("std",)
+
+    def __init__(self, std=0.1):
+        self.std = std
+
+    def forward(self, params, state, X, *, training, sample_weight=None, noise=None):
+        if not (training and self.std):
+            return X, None
+        return X + self.std * (noise.random_sample(X.shape) - 0.5), None
+
+    def backward(self, params, state, cache, d_out, grads, need_input_grad=True):
+        return d_out if need_input_grad else None
+
+
+class _AlwaysNoisy(_GaussianNoise):
+    """A user layer that says it draws noise without naming a parameter."""
+
+    noise_params = ()
+
+    @property
+    def stochastic(self):
+        return True
+
+
+@pytest.mark.parametrize(
+    "arch, names",
+    [
+        (ResNet(n_blocks=1, d_block=8), ["architecture__dropout1=0.15"]),
+        (
+            ResNet(n_blocks=1, d_block=8, dropout1=0.0, dropout2=0.2),
+            ["architecture__dropout2=0.2"],
+        ),
+        (
+            ResNet(n_blocks=2, d_block=8, dropout1=0.1, dropout2=0.2),
+            ["architecture__dropout1=0.1", "architecture__dropout2=0.2"],
+        ),
+        (MLP(embedding=_GaussianNoise(0.3)), ["architecture__embedding__std=0.3"]),
+        (MLP(embedding=_AlwaysNoisy()), ["architecture=MLP("]),
+    ],
+    ids=["resnet-default", "dropout2", "both", "user-layer", "undeclared-source"],
+)
+def test_full_batch_optimizer_refuses_a_network_that_draws_noise(iris, arch, names):
+    X, y = iris
+    clf = NNClassifier(architecture=arch, optimizer="lbfgs", max_iter=5)
+    with pytest.raises(ValueError) as info:
+        clf.fit(X, y)
+    message = str(info.value)
+    for name in names:
+        assert name in message, message
+    assert "need" in message and "stochastic optimizer" in message
+    assert "full-batch optimizer LBFGS" in message
+    assert "optimizer='adam'" in message  # what is accepted
+    assert not hasattr(clf, "n_features_in_")  # refused before training
+
+
+def test_layer_declares_whether_it_draws_noise():
+    assert Dropout(0.2).stochastic and not Dropout(0.0).stochastic
+    assert ResNetBlock(dropout2=0.1).stochastic
+    assert not ResNetBlock(dropout1=0.0, dropout2=0.0).stochastic
+    assert not BatchNorm().stochastic and not Dense(3).stochastic
+    assert _GaussianNoise(0.1).stochastic and not _GaussianNoise(0.0).stochastic
+
+
+def test_full_batch_optimizer_trains_a_layered_network_without_noise(iris):
+    X, y = iris
+    arch = ResNet(n_blocks=1, d_block=8, dropout1=0.0)
+    # The estimator's dropout belongs to the MLP: ResNet does not read it.
+    clf = NNClassifier(
+        architecture=arch, optimizer="lbfgs", dropout=0.3, max_iter=100, random_state=0
+    ).fit(X, y)
+    assert clf.n_iter_ > 1 and clf.loss_curve_[-1] < clf.loss_curve_[0] / 2
+    assert clf.score(X, y) > 0.95
+    # The same network with a zero rate is accepted, whatever its source.
+    emb = NNClassifier(
+        architecture=MLP(embedding=_GaussianNoise(0.0)), optimizer="lbfgs", max_iter=5
+    )
+    emb.fit(X, y)
+    assert np.isfinite(emb.predict_proba(X)).all()

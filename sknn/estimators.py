@@ -31,6 +31,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _engine, _network, _sklearn_callbacks, _state
+from ._base import Component
 from ._registry import REGISTRIES, ComponentParamsMixin, named_components
 from ._sampling import content_split
 from ._training import Trainer
@@ -602,7 +603,7 @@ class _BaseNN(
             if first:
                 layout, params = self._build(X, Y.shape[1], sw, spec, rng)
             else:
-                layout, params = self._resume_layers(X.shape[1], X.dtype)
+                layout, params = self._resume_layers(X, Y.shape[1], sw, spec)
         else:
             layout = _engine.Layout([X.shape[1], *spec.hidden, Y.shape[1]])
             if first:
@@ -697,15 +698,31 @@ class _BaseNN(
         _state.start(self)
         return layout, params
 
-    def _resume_layers(self, n_features, dtype):
-        """Layout and parameters of the fitted layers, in ``dtype``."""
+    def _resume_layers(self, X, n_outputs, sw, spec):
+        """Layout and parameters of the fitted network, in the dtype of ``X``.
+
+        The layers are those the current architecture gives, so that a
+        changed hyperparameter that keeps the network's shapes (a dropout
+        rate) takes effect; the parameters and layer state are the fitted
+        ones. A network of other shapes is refused (:meth:`_network_change`).
+        """
         if "params_" not in self.__dict__:
             raise ValueError(
                 "warm_start and partial_fit continue the fitted network, a plain "
                 f"MLP; architecture={self.architecture!r} is another. Fit from "
                 "scratch (warm_start=False) to change the architecture."
             )
-        layout = _network.LayerLayout(self.layers_, n_features, self.layer_state_)
+        n_features, dtype = X.shape[1], X.dtype
+        layers = spec.architecture.layers(n_features, n_outputs, **spec.settings)
+        change = self._network_change(layers, X, sw, spec)
+        if change:
+            raise ValueError(
+                "warm_start and partial_fit continue the fitted network, and the "
+                f"current parameters give another: {change}. Fit from scratch "
+                "(warm_start=False) to change it."
+            )
+        self.layers_ = layers
+        layout = _network.LayerLayout(layers, n_features, self.layer_state_)
         if self.params_.dtype != dtype:
             self.params_ = self.params_.astype(dtype)
             self.layer_state_ = [
@@ -715,6 +732,41 @@ class _BaseNN(
             self._cast_optimizer_state(self.params_.shape, dtype)
         _state.start(self, only_missing=True)
         return layout, self.params_
+
+    def _network_change(self, layers, X, sw, spec):
+        """How ``layers`` differ from the fitted network, or None if they match.
+
+        They match when they are layers of the same classes with the same
+        parameter and fitted-state shapes. Layers configured as the fitted
+        ones match without a look at the data; otherwise their state is
+        fitted on ``X`` to compare its shapes (the fitted state is kept).
+        """
+        fitted = self.layers_
+        if list(map(type, layers)) != list(map(type, fitted)):
+            given, had = _layer_names(layers), _layer_names(fitted)
+            return f"layers {given}, not the fitted {had}"
+        if all(map(_same_config, layers, fitted)):
+            return None
+        n_features = X.shape[1]
+        old = _network.LayerLayout(fitted, n_features, self.layer_state_)
+        # The shapes only: the fit's random state is left untouched.
+        rng = np.random.RandomState(0)
+        new, _, state = _network.build(layers, X, sw, rng, spec.initializer)
+        changes = []
+        for i, layer in enumerate(layers):
+            for what, a, b in (
+                ("parameter", old.shapes[i], new.shapes[i]),
+                ("state", _shapes(self.layer_state_[i]), _shapes(state[i])),
+            ):
+                for key in dict.fromkeys([*a, *b]):
+                    if a.get(key) != b.get(key):
+                        changes.append(
+                            f"layer {i} ({type(layer).__name__}) {what} {key!r} of "
+                            f"shape {b.get(key)}, not the fitted {a.get(key)}"
+                        )
+        if len(changes) > 3:
+            changes[3:] = [f"and {len(changes) - 3} more"]
+        return "; ".join(changes) or None
 
     def _cast_optimizer_state(self, shape, dtype):
         state = getattr(self, "optimizer_state_", None)
@@ -915,6 +967,33 @@ class _BaseNN(
 _LAYERED = ("layers_", "params_", "layer_state_")
 
 
+def _layer_names(layers):
+    return f"[{', '.join(type(layer).__name__ for layer in layers)}]"
+
+
+def _shapes(state):
+    return {k: np.shape(v) for k, v in state.items()}
+
+
+def _same_config(a, b):
+    """Whether two hyperparameter values (components included) are equal."""
+    if isinstance(a, Component) or isinstance(b, Component):
+        return type(a) is type(b) and _same_config(
+            a.get_params(deep=False), b.get_params(deep=False)
+        )
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_config(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.dtype == b.dtype and np.array_equal(a, b)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same_config, a, b))
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
 def _is_auto(value):
     return isinstance(value, str) and value == "auto"
 
@@ -997,7 +1076,10 @@ _PARAMS_DOC = """
         With 1 or more, print a table row per epoch.
     warm_start : bool, default=False
         Continue from the fitted weights and optimizer state when ``fit`` is
-        called again."""
+        called again. The network the current parameters give must have the
+        fitted one's shapes (layers, parameters, layer state), else ``fit``
+        raises ``ValueError``; hyperparameters that keep them (a dropout
+        rate) take effect. The same holds between ``partial_fit`` calls."""
 
 _ATTRS_DOC = """
     Attributes

@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
 from sklearn.datasets import load_iris, make_regression
 from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import StandardScaler
@@ -341,3 +342,69 @@ def test_full_batch_optimizer_trains_a_layered_network_without_noise(iris):
     )
     emb.fit(X, y)
     assert np.isfinite(emb.predict_proba(X)).all()
+
+
+# ------------------------------------------- resuming under changed hyperparameters
+_CHANGES = [
+    (ResNet(n_blocks=1, d_block=8), {"architecture__d_block": 16}, "weight"),
+    (ResNet(n_blocks=1, d_block=8), {"architecture__n_blocks": 2}, "layers"),
+    (ResNet(n_blocks=1, d_block=8), {"architecture__d_hidden": 4}, "weight1"),
+    (
+        MLP(embedding=PiecewiseLinearEncoding(n_bins=8)),
+        {"architecture__embedding__n_bins": 4},
+        "edges",
+    ),
+    (MLP(embedding="ple"), {"hidden_layer_sizes": (7,)}, "weight"),
+]
+_CHANGE_IDS = ["d_block", "n_blocks", "d_hidden", "n_bins", "hidden_layer_sizes"]
+
+
+@pytest.mark.parametrize("arch, change, what", _CHANGES, ids=_CHANGE_IDS)
+def test_warm_start_refuses_changed_network(regression, arch, change, what):
+    X, y = regression
+    kw = dict(max_iter=1, warm_start=True, random_state=0)
+    reg = NNRegressor(architecture=clone(arch), **kw).fit(X, y)
+    params, layers = reg.params_.copy(), reg.layers_
+    reg.set_params(**change)
+    with pytest.raises(ValueError) as info:
+        reg.fit(X, y)
+    message = str(info.value)
+    assert what in message and "warm_start=False" in message, message
+    # The failed fit left the model as it was.
+    np.testing.assert_array_equal(reg.params_, params)
+    assert reg.layers_ is layers
+    # From scratch, the new network is fitted.
+    reg.set_params(warm_start=False).fit(X, y)
+    assert reg.params_.shape != params.shape or what == "edges"
+
+
+@pytest.mark.parametrize("arch, change, what", _CHANGES, ids=_CHANGE_IDS)
+def test_partial_fit_refuses_changed_network(regression, arch, change, what):
+    X, y = regression
+    reg = NNRegressor(architecture=clone(arch), random_state=0)
+    reg.partial_fit(X, y)
+    params = reg.params_.copy()
+    reg.set_params(**change)
+    with pytest.raises(ValueError, match="warm_start=False") as info:
+        reg.partial_fit(X, y)
+    assert what in str(info.value)
+    np.testing.assert_array_equal(reg.params_, params)
+
+
+def test_warm_start_continues_with_the_current_dropout(regression):
+    X, y = regression
+    kw = dict(random_state=0, shuffle=False, batch_size=32, max_iter=1)
+    arch = ResNet(n_blocks=1, d_block=8, dropout1=0.0)
+    same = NNRegressor(architecture=clone(arch), warm_start=True, **kw).fit(X, y)
+    changed = NNRegressor(architecture=clone(arch), warm_start=True, **kw).fit(X, y)
+    same.fit(X, y)
+    changed.set_params(architecture__dropout1=0.5).fit(X, y)
+    # The fitted parameters and running statistics continue; the new rate
+    # takes effect, as a changed alpha or learning rate does.
+    assert [layer.dropout1 for layer in changed.layers_[1:2]] == [0.5]
+    assert changed.params_.shape == same.params_.shape
+    assert not np.array_equal(changed.params_, same.params_)
+    assert len(changed.history_) == 2
+    # Nothing changed: the continuation is exactly two epochs of one fit.
+    full = NNRegressor(architecture=arch, **{**kw, "max_iter": 2}).fit(X, y)
+    np.testing.assert_array_equal(full.params_, same.params_)

@@ -1,6 +1,8 @@
 """NNClassifier and NNRegressor with architectures other than the plain MLP."""
 
+import copy
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import sknn
 from sknn import NNClassifier, NNRegressor
 from sknn.architectures import MLP, ResNet
+from sknn.callbacks import Callback
 from sknn.layers import (
     BatchNorm,
     Dense,
@@ -408,3 +411,107 @@ def test_warm_start_continues_with_the_current_dropout(regression):
     # Nothing changed: the continuation is exactly two epochs of one fit.
     full = NNRegressor(architecture=arch, **{**kw, "max_iter": 2}).fit(X, y)
     np.testing.assert_array_equal(full.params_, same.params_)
+
+
+# ------------------------------------------------------- divergence recovery
+class _RecordState(Callback):
+    """Keeps the trained state after every epoch."""
+
+    def on_train_begin(self, estimator, X=None, y=None):
+        self.states_ = []
+
+    def on_epoch_end(self, estimator, epoch, logs):
+        state = copy.deepcopy(estimator.layer_state_)
+        self.states_.append((estimator.params_.copy(), state))
+
+
+def _assert_same_layer_state(a, b):
+    assert len(a) == len(b)
+    for s, t in zip(a, b):
+        assert s.keys() == t.keys()
+        for k in s:
+            np.testing.assert_array_equal(s[k], t[k])
+
+
+def test_divergence_rolls_back_the_layer_state(regression):
+    X, y = regression
+    kw = dict(
+        architecture=ResNet(n_blocks=1, d_block=8, dropout1=0.0),
+        optimizer="sgd",
+        learning_rate=0.5,  # diverges after a few epochs
+        shuffle=False,
+        batch_size=20,
+        random_state=0,
+    )
+    with pytest.warns(UserWarning, match="diverged") as record:
+        reg = NNRegressor(max_iter=30, callbacks=[_RecordState()], **kw).fit(X, y)
+    message = next(str(w.message) for w in record if "diverged" in str(w.message))
+    epoch = int(re.search(r"restored the weights after epoch (\d+)", message)[1])
+    assert epoch >= 2
+    # Weights and running statistics are those of the restored epoch...
+    params, state = reg.callbacks_[0].states_[epoch - 1]
+    np.testing.assert_array_equal(reg.params_, params)
+    _assert_same_layer_state(reg.layer_state_, state)
+    # ... which a fit stopped at that epoch reaches too.
+    ref = NNRegressor(max_iter=epoch, **kw).fit(X, y)
+    np.testing.assert_array_equal(reg.params_, ref.params_)
+    _assert_same_layer_state(reg.layer_state_, ref.layer_state_)
+    np.testing.assert_array_equal(reg.predict(X), ref.predict(X))
+    assert np.isfinite(reg.predict(X)).all()
+
+
+def test_divergence_with_diverged_statistics_restores_the_start(regression):
+    X, y = regression
+    kw = dict(
+        architecture=ResNet(n_blocks=1, d_block=8, dropout1=0.0),
+        optimizer="sgd",
+        learning_rate=1.0,
+        shuffle=False,
+        batch_size=20,
+        random_state=0,
+    )
+    # The running statistics overflow with the weights: restoring the weights
+    # alone left a network whose outputs overflow even at the start.
+    with pytest.warns(UserWarning, match="restored the weights training started"):
+        reg = NNRegressor(max_iter=30, **kw).fit(X, y)
+    for s in reg.layer_state_:
+        assert all(np.isfinite(v).all() for v in s.values())
+    assert np.isfinite(reg.predict(X)).all()
+
+
+def test_early_stopping_restores_the_best_epochs_layer_state(regression):
+    X, y = regression
+    kw = dict(
+        architecture=ResNet(n_blocks=1, d_block=8, dropout1=0.0),
+        early_stopping=True,
+        n_iter_no_change=2,
+        learning_rate=0.05,
+        random_state=0,
+    )
+    reg = NNRegressor(max_iter=60, callbacks=[_RecordState()], **kw).fit(X, y)
+    best = int(np.argmax(reg.validation_scores_))
+    assert best < len(reg.history_) - 1  # later epochs were worse
+    params, state = reg.callbacks_[0].states_[best]
+    np.testing.assert_array_equal(reg.params_, params)
+    _assert_same_layer_state(reg.layer_state_, state)
+
+
+def test_best_epochs_layer_state_is_saved_and_checked(tmp_path, regression):
+    X, y = regression
+    arch = ResNet(n_blocks=1, d_block=8, dropout1=0.0)
+    kw = dict(architecture=arch, early_stopping=True, max_iter=5, random_state=0)
+    reg = NNRegressor(**kw).fit(X, y)
+    assert len(reg._best_layer_state) == len(reg.layer_state_)
+    sknn.save(reg, tmp_path / "model.sknn")
+    loaded = sknn.load(tmp_path / "model.sknn")
+    _assert_same_layer_state(loaded._best_layer_state, reg._best_layer_state)
+    # Resumed, the loaded model continues exactly as the original.
+    for est in (reg, loaded):
+        est.set_params(warm_start=True, max_iter=3).fit(X, y)
+    np.testing.assert_array_equal(loaded.params_, reg.params_)
+    _assert_same_layer_state(loaded.layer_state_, reg.layer_state_)
+    # A best state that does not fit the network is refused.
+    reg._best_layer_state = reg._best_layer_state[:-1]
+    sknn.save(reg, tmp_path / "bad.sknn")
+    with pytest.raises(ValueError, match="_best_layer_state"):
+        sknn.load(tmp_path / "bad.sknn")

@@ -21,7 +21,8 @@ applies to every architecture alike.
 before the layers: None, ``"plr"`` (periodic embeddings,
 :class:`sknn.layers.PeriodicEmbedding`), ``"ple"`` (piecewise-linear
 encoding, :class:`sknn.layers.PiecewiseLinearEncoding`), or a layer instance.
-Its parameters are searchable as ``architecture__embedding__<name>``.
+Its parameters are searchable as ``architecture__embedding__<name>``, and its
+``columns`` may name the columns of a DataFrame given to ``fit``.
 
 Examples
 --------

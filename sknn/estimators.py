@@ -13,7 +13,7 @@ import types
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
@@ -435,6 +435,58 @@ class _BaseNN(
             for k in spec.architecture.estimator_params
         }
 
+    def _network_layers(self, spec, n_features, n_outputs):
+        """The layers the architecture gives, column names mapped to positions.
+
+        A first layer's ``column_params`` (an embedding's ``columns``) may
+        name columns of the DataFrame ``fit`` was given; the layers returned
+        hold their positions in ``feature_names_in_``.
+        """
+        layers = spec.architecture.layers(n_features, n_outputs, **spec.settings)
+        for i, layer in enumerate(layers):
+            named = {
+                name: value
+                for name in layer.column_params
+                if _names_columns(value := getattr(layer, name))
+            }
+            if named and i:
+                raise ValueError(
+                    f"{layer!r} is layer {i} of the network: only the first layer "
+                    "sees the columns of X, by name."
+                )
+            if named:
+                prefix = "architecture__embedding__"
+                if getattr(spec.architecture, "embedding", None) is None:
+                    prefix = f"{type(layer).__name__}."
+                positions = {
+                    k: self._column_positions(v, prefix + k) for k, v in named.items()
+                }
+                layers[i] = clone(layer).set_params(**positions)
+        return layers
+
+    def _column_positions(self, names, where):
+        """The positions of the columns ``names`` in ``feature_names_in_``."""
+        known = getattr(self, "feature_names_in_", None)
+        if known is None:
+            raise ValueError(
+                f"{where}={names!r} names columns, which needs X as a DataFrame "
+                "with string column names (they become feature_names_in_). With "
+                "other input give column positions (int) or a boolean mask."
+            )
+        if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+            raise TypeError(
+                f"{where} must be a sequence of column names (str) or of "
+                f"positions (int), not a mix or a single str; got {names!r}."
+            )
+        index = {name: i for i, name in enumerate(known)}
+        unknown = [n for n in names if n not in index]
+        if unknown:
+            raise ValueError(
+                f"{where}={list(names)!r} names columns {unknown} that X does not "
+                f"have; its columns are {list(known)!r}."
+            )
+        return [index[n] for n in names]
+
     def _refuse_noise(self, spec):
         """Refuse a full-batch optimizer for a network that draws noise in training.
 
@@ -680,7 +732,7 @@ class _BaseNN(
     def _build(self, X, n_outputs, sw, spec, rng):
         """Layers, fitted state and initial parameters of a layered architecture."""
         arch = spec.architecture
-        layers = arch.layers(X.shape[1], n_outputs, **spec.settings)
+        layers = self._network_layers(spec, X.shape[1], n_outputs)
         try:
             layout, params, state = _network.build(layers, X, sw, rng, spec.initializer)
         except TypeError as exc:
@@ -713,7 +765,7 @@ class _BaseNN(
                 "scratch (warm_start=False) to change the architecture."
             )
         n_features, dtype = X.shape[1], X.dtype
-        layers = spec.architecture.layers(n_features, n_outputs, **spec.settings)
+        layers = self._network_layers(spec, n_features, n_outputs)
         change = self._network_change(layers, X, sw, spec)
         if change:
             raise ValueError(
@@ -967,6 +1019,13 @@ class _BaseNN(
 _LAYERED = ("layers_", "params_", "layer_state_")
 
 
+def _names_columns(value):
+    """Whether a column selection holds column names (str)."""
+    if isinstance(value, str):
+        return True
+    return np.iterable(value) and any(isinstance(v, str) for v in value)
+
+
 def _layer_names(layers):
     return f"[{', '.join(type(layer).__name__ for layer in layers)}]"
 
@@ -1020,7 +1079,11 @@ _PARAMS_DOC = """
         apply to every architecture. The plain "mlp" (no embedding) is the
         network of scikit-learn's MLP and has ``coefs_`` and ``intercepts_``;
         every other architecture has ``layers_``, ``params_`` and
-        ``layer_state_``.
+        ``layer_state_``. An embedding's ``columns`` may name columns of a
+        DataFrame ``X`` (e.g. ``PiecewiseLinearEncoding(columns=["age",
+        "bmi"])``); the fitted layer holds their positions. A changed
+        hyperparameter under ``warm_start`` takes effect if the network keeps
+        its shapes (see ``warm_start``).
     loss : "auto", str, Loss class or instance, default="auto"
         {loss_doc}
     optimizer : str, Optimizer class or instance, default="adam"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.datasets import load_iris, make_regression
+from sklearn.datasets import load_diabetes, load_iris, make_regression
 from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -515,3 +515,58 @@ def test_best_epochs_layer_state_is_saved_and_checked(tmp_path, regression):
     sknn.save(reg, tmp_path / "bad.sknn")
     with pytest.raises(ValueError, match="_best_layer_state"):
         sknn.load(tmp_path / "bad.sknn")
+
+
+# ------------------------------------------------- embedding columns by name
+@pytest.fixture
+def diabetes_frame():
+    pytest.importorskip("pandas")
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    return X.iloc[:150], (y / y.std()).iloc[:150]
+
+
+_EMBEDDINGS = [
+    lambda columns: PiecewiseLinearEncoding(n_bins=4, columns=columns),
+    lambda columns: PeriodicEmbedding(4, 0.1, d_embedding=3, columns=columns),
+]
+
+
+@pytest.mark.parametrize("embedding", _EMBEDDINGS, ids=["ple", "plr"])
+def test_embedding_columns_by_name(tmp_path, diabetes_frame, embedding):
+    X, y = diabetes_frame
+    kw = dict(max_iter=3, random_state=0)
+    by_name = MLP(embedding=embedding(["bmi", "age"]))
+    reg = NNRegressor(architecture=by_name, **kw).fit(X, y)
+    # The fitted layer holds the positions of those columns, once mapped.
+    assert list(X.columns[[0, 2]]) == ["age", "bmi"]
+    assert reg.layers_[0].columns == [2, 0]
+    np.testing.assert_array_equal(reg.layer_state_[0]["columns"], [0, 2])
+    assert reg.architecture.embedding.columns == ["bmi", "age"]  # unchanged
+    # It is the network of the same positions, and predicts on an array too.
+    by_position = MLP(embedding=embedding([0, 2]))
+    ref = NNRegressor(architecture=by_position, **kw).fit(X.to_numpy(), y)
+    np.testing.assert_array_equal(reg.params_, ref.params_)
+    np.testing.assert_array_equal(reg.predict(X), ref.predict(X.to_numpy()))
+    # Saved and loaded, and resumed with the names.
+    sknn.save(reg, tmp_path / "model.sknn")
+    loaded = sknn.load(tmp_path / "model.sknn")
+    np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
+    loaded.set_params(warm_start=True).fit(X, y)
+    assert len(loaded.history_) == 6 and loaded.layers_[0].columns == [2, 0]
+
+
+@pytest.mark.parametrize("embedding", _EMBEDDINGS, ids=["ple", "plr"])
+def test_embedding_column_names_are_checked(diabetes_frame, embedding):
+    X, y = diabetes_frame
+    reg = NNRegressor(architecture=MLP(embedding=embedding(["age", "weight"])))
+    with pytest.raises(ValueError) as info:
+        reg.fit(X, y)
+    message = str(info.value)
+    assert "architecture__embedding__columns" in message
+    assert "'weight'" in message and "'age'" in message and "'s6'" in message
+    # Names need the feature names of a DataFrame.
+    reg = NNRegressor(architecture=MLP(embedding=embedding(["age"])))
+    with pytest.raises(ValueError, match="DataFrame") as info:
+        reg.fit(X.to_numpy(), y)
+    assert "architecture__embedding__columns" in str(info.value)
+    assert not hasattr(reg, "params_")

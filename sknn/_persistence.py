@@ -1116,6 +1116,25 @@ def _check_fitted(cls, attrs, pack, optimizer):
         if check is not None and not (value is None and attr.none):
             check(value, name, attr)
 
+    kept = attrs.get("_best_layer_state")
+    if kept is not None and not (
+        isinstance(attrs.get("layer_state_"), list)
+        and len(kept) == len(attrs["layer_state_"])
+        and all(
+            isinstance(k, dict)
+            and k.keys() == s.keys()
+            and all(
+                isinstance(k[n], np.ndarray)
+                and (k[n].shape, k[n].dtype) == (s[n].shape, s[n].dtype)
+                for n in s
+            )
+            for k, s in zip(kept, attrs["layer_state_"])
+        )
+    ):
+        _fail(
+            "_best_layer_state must be None or hold arrays of the keys, shapes and "
+            "dtypes of layer_state_."
+        )
     if "params_" in attrs:
         n_params, n_in, n_out, dtype = _check_layered(attrs, read=pack)
     else:

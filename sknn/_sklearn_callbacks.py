@@ -24,9 +24,12 @@ ran). Without scikit-learn callbacks on the estimator, training does not touch
 the API.
 """
 
+import copy
 import functools
 
 from sklearn.base import is_classifier
+
+from . import _state
 
 try:
     from sklearn.callback import CallbackSupportMixin, with_callbacks
@@ -115,13 +118,13 @@ class _Tasks:
         )
 
     def _snapshot(self):
-        # The live parameters change with the next step: callbacks get a copy.
-        est = self._est
-        if "params_" in est.__dict__:
-            return {"params_": est.params_.copy()}
+        # The trained state (weights, running statistics) changes with the next
+        # step: callbacks get a copy of every trained attribute.
+        state = self._est.__dict__
         return {
-            "coefs_": [c.copy() for c in est.coefs_],
-            "intercepts_": [b.copy() for b in est.intercepts_],
+            name: copy.deepcopy(state[name])
+            for name, attr in _state.STATE.items()
+            if attr.trained and name in state
         }
 
     def begin_epoch(self, n_batches, X, Y, sw, labels, task_name="epoch"):

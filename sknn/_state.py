@@ -32,13 +32,18 @@ __all__ = [
     "COMPONENT_PARAMS",
     "COMPONENT_KINDS",
     "STATE",
+    "all_finite",
+    "best",
+    "copy_arrays",
     "declared",
     "flat_weights",
     "is_fitted",
+    "keep_best",
     "pack_weights",
     "private_copy",
     "saved",
     "start",
+    "trained",
 ]
 
 
@@ -113,6 +118,12 @@ class Attribute:
         (its parameters); attributes without one are set by the fit itself.
     of : str or None
         For components: the estimator parameter whose registry they belong to.
+    trained : bool
+        Whether training changes it in place, step by step (the weights,
+        batch-norm running statistics). A rollback (divergence recovery,
+        the best epoch of early stopping) restores every trained attribute
+        together (:func:`trained`), and training has diverged when one of
+        them is not finite.
     """
 
     name: str
@@ -124,6 +135,7 @@ class Attribute:
     only: str | None = None
     start: Any = None
     of: str | None = None
+    trained: bool = False
 
 
 def _new(value):
@@ -146,14 +158,14 @@ STATE = {
         Attribute("_label_binarizer", "label_binarizer", only="NNClassifier"),
         # The network.
         # The plain MLP: per-layer views of one flat vector.
-        Attribute("coefs_", "layers", required=False),
-        Attribute("intercepts_", "layers", required=False),
+        Attribute("coefs_", "layers", required=False, trained=True),
+        Attribute("intercepts_", "layers", required=False, trained=True),
         # Every other architecture: its fitted layers, their flat parameter
-        # vector and their non-trained state (batch-norm running statistics,
-        # embedding bins).
+        # vector and their state (batch-norm running statistics, which
+        # training updates; embedding bins, which it does not).
         Attribute("layers_", "layer_list", copy="share", required=False),
-        Attribute("params_", "array", required=False),
-        Attribute("layer_state_", "layer_state", required=False),
+        Attribute("params_", "array", required=False, trained=True),
+        Attribute("layer_state_", "layer_state", required=False, trained=True),
         Attribute("n_layers_", "int", copy="share"),
         Attribute("n_outputs_", "int", copy="share"),
         Attribute("out_activation_", "str", copy="share"),
@@ -188,7 +200,15 @@ STATE = {
         ),
         # What resumed training continues from.
         Attribute("_no_improvement_count", "int", copy="share", start=_new(0)),
+        # The best epoch's trained state (see keep_best and best).
         Attribute("_best_params", "array", none=True, start=_new(None)),
+        Attribute(
+            "_best_layer_state",
+            "layer_state",
+            none=True,
+            required=False,
+            start=_new(None),
+        ),
         Attribute("_best_valid_loss", "float", copy="share", start=_new(np.inf)),
         Attribute("_salt", "int", copy="share", required=False),
         Attribute("optimizer_state_", "optimizer_state"),
@@ -253,6 +273,85 @@ def private_copy(state, cls):
     if flat is not None:
         out["coefs_"], out["intercepts_"] = layout.unpack(flat.copy())
     return out
+
+
+def trained(state):
+    """The live arrays of the trained attributes of ``state`` (a ``__dict__``).
+
+    In declaration order: the flat vector behind ``coefs_`` and
+    ``intercepts_`` (their arrays when they are not views of one), or
+    ``params_``, then every array of each dict of ``layer_state_``. Training
+    changes them in place; a copy of them (:func:`copy_arrays`) is a point
+    that training can be rolled back to.
+    """
+    arrays, flat = [], flat_weights(state)[1]
+    for name, attr in STATE.items():
+        value = state.get(name)
+        if not attr.trained or value is None:
+            continue
+        if attr.kind == "layers" and flat is not None:
+            if not any(a is flat for a in arrays):
+                arrays.append(flat)
+        elif attr.kind == "layers":
+            arrays.extend(value)
+        elif attr.kind == "layer_state":
+            arrays.extend(v for layer in value for v in layer.values())
+        else:
+            arrays.append(value)
+    return arrays
+
+
+def copy_arrays(arrays, into=None):
+    """Copies of ``arrays``, new or written into the arrays ``into``.
+
+    ``copy_arrays(trained(state))`` keeps a point of training;
+    ``copy_arrays(kept, into=trained(state))`` rolls back to it.
+    """
+    if into is None:
+        return [a.copy() for a in arrays]
+    for target, a in zip(into, arrays):
+        target[...] = a
+    return into
+
+
+def all_finite(arrays):
+    """Whether every array of ``arrays`` is finite."""
+    return all(np.isfinite(a).all() for a in arrays)
+
+
+def keep_best(state):
+    """Keep the trained state of ``state`` as the best epoch's.
+
+    The weights as one flat vector in ``_best_params``, the layer state in
+    ``_best_layer_state``; :func:`best` gives them back as a point of
+    training.
+    """
+    weights = _trained_weights(state)
+    state["_best_params"] = np.concatenate([a.ravel() for a in weights])
+    layers = state.get("layer_state_")
+    state["_best_layer_state"] = None if layers is None else copy.deepcopy(layers)
+
+
+def best(state):
+    """The best epoch's point of training, as :func:`trained` lists it, or None.
+
+    Without ``_best_layer_state`` (a model saved before it was kept), only
+    the weights.
+    """
+    flat = state.get("_best_params")
+    if flat is None:
+        return None
+    weights = _trained_weights(state)
+    stops = np.cumsum([a.size for a in weights])[:-1]
+    kept = [w.reshape(a.shape) for w, a in zip(np.split(flat, stops), weights)]
+    layers = state.get("_best_layer_state") or []
+    return kept + [v for layer in layers for v in layer.values()]
+
+
+def _trained_weights(state):
+    """The arrays of :func:`trained` that hold weights (all but the layer state)."""
+    arrays = trained(state)
+    return arrays[: len(arrays) - sum(map(len, state.get("layer_state_") or []))]
 
 
 def flat_weights(state):

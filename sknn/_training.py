@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
-from . import _sklearn_callbacks
+from . import _sklearn_callbacks, _state
 from ._base import StopTraining
 from ._sampling import KeyedUniforms, row_keys
 from .callbacks import _fit_data, _overriding
@@ -180,20 +180,18 @@ class Trainer:
 
     def fit_stochastic(self, X, Y, sw, labels, keys, valid):
         """Epochs until ``max_iter`` or a stop, then :meth:`restore`."""
-        est, net, spec, incremental = (
-            self.estimator,
-            self.net,
-            self.spec,
-            self.incremental,
-        )
-        params = net.params
+        est, spec, incremental = self.estimator, self.spec, self.incremental
         self.state = est.optimizer_state_
         n = X.shape[0]
         batch_size = est._batch_size(n)
         order = np.arange(n)
-        # Weights at the start of the previous and of this epoch: an epoch's end
-        # weights are only vouched for by the next epoch's loss.
-        initial, previous_start, epoch_start = (params.copy() for _ in range(3))
+        # The trained state (weights, running statistics) at the start of
+        # training, of the previous and of this epoch: an epoch's end state is
+        # only vouched for by the next epoch's loss.
+        live = _state.trained(est.__dict__)
+        initial, previous_start, epoch_start = (
+            _state.copy_arrays(live) for _ in range(3)
+        )
         epochs_before = epoch = len(est.history_)
         stopped, diverged, lr = False, None, spec.base_lr
         try:
@@ -203,7 +201,7 @@ class Trainer:
                     cb.on_epoch_begin(est, epoch)
                 start_time = time.perf_counter()
                 previous_start, epoch_start = epoch_start, previous_start
-                epoch_start[:] = params
+                _state.copy_arrays(live, into=epoch_start)
                 lr = spec.schedule(
                     spec.base_lr, len(est.history_), est.history_, est.max_iter
                 )
@@ -216,7 +214,7 @@ class Trainer:
                     X, Y, sw, keys, order, batch_size, lr
                 )
                 train_loss = total / rows
-                if not (np.isfinite(train_loss) and np.isfinite(params).all()):
+                if not (np.isfinite(train_loss) and _state.all_finite(live)):
                     raise _Diverged(f"training loss {train_loss}")
                 stopped = self.end_epoch(train_loss, lr, start_time, valid, rows)
                 stopped = self.tasks.end_epoch() or halt or stopped
@@ -239,7 +237,7 @@ class Trainer:
             return _START if k <= epochs_before else f"the weights after epoch {k}"
 
         candidates = [
-            *([] if diverged else [(params, None), (epoch_start, after(epoch - 1))]),
+            *([] if diverged else [(None, None), (epoch_start, after(epoch - 1))]),
             (previous_start, after(epoch - 2)),
             (initial, _START),
         ]
@@ -343,7 +341,7 @@ class Trainer:
             tasks.begin_epoch(0, X, Y, sw, labels, "lbfgs-iter")
             clock[0] = time.perf_counter()
 
-        start, diverged = net.params.copy(), None
+        start, diverged = _state.copy_arrays(_state.trained(est.__dict__)), None
         tasks.begin_epoch(0, X, Y, sw, labels, "lbfgs-iter")
         try:
             with warnings.catch_warnings():
@@ -360,7 +358,7 @@ class Trainer:
             result = None
         except _Diverged as exc:
             diverged, result = str(exc), None
-        candidates = [(net.params, None), (start, _START)]
+        candidates = [(None, None), (start, _START)]
         probes = [X] + ([] if valid is None else [valid[0]])
         diverged, restored = self.restore(valid, candidates, probes, diverged)
         if diverged:
@@ -428,22 +426,34 @@ class Trainer:
     def restore(self, valid, candidates, probes, diverged):
         """End with usable weights; return ``(divergence or None, their name)``.
 
-        The one rule for what training leaves behind: finite weights whose
+        The one rule for what training leaves behind: a finite trained state
+        (weights and running statistics, :func:`sknn._state.trained`) whose
         outputs are finite on ``probes`` (the training data and the validation
-        set). With a validation set, the best epoch's weights come first, then
-        ``candidates``, each ``(weights, name)``; the current weights have no
-        name, and rejecting them is a divergence. After a divergence, or when
-        the optimizer state fails its own check (not finite), the optimizer
-        state restarts. If no candidate is usable, X itself
-        overflows the network and is refused.
+        set). With a validation set, the best epoch's state comes first, then
+        ``candidates``, each ``(kept state, name)``: the current state is
+        ``(None, None)``, and rejecting it is a divergence. Each candidate is
+        rolled back to as a whole. After a divergence, or when the optimizer
+        state fails its own check (not finite), the optimizer state restarts.
+        If no candidate is usable, X itself overflows the network and is
+        refused.
         """
         est, net, spec = self.estimator, self.net, self.spec
-        if valid is not None and est._best_params is not None:
-            best = (est._best_params, "the weights of the best validation score")
-            candidates = [best, *candidates]
-        for weights, name in candidates:
-            if np.isfinite(weights).all() and all(
-                np.isfinite(net.forward(Xp, weights)).all() for Xp in probes
+        live = _state.trained(est.__dict__)
+        best = _state.best(est.__dict__) if valid is not None else None
+        if best is not None:
+            # Trying the best state first overwrites the current one: keep it.
+            candidates = [
+                (best, "the weights of the best validation score"),
+                *(
+                    (_state.copy_arrays(live) if kept is None else kept, name)
+                    for kept, name in candidates
+                ),
+            ]
+        for kept, name in candidates:
+            if kept is not None:
+                _state.copy_arrays(kept, into=live)
+            if _state.all_finite(live) and all(
+                np.isfinite(net.forward(Xp)).all() for Xp in probes
             ):
                 break
             if name is None:
@@ -454,8 +464,6 @@ class Trainer:
                 f"started from: the values in X are too large for {net.dtype.name}. "
                 "Scale the inputs (e.g. StandardScaler)."
             )
-        if weights is not net.params:
-            net.params[:] = weights
         try:  # e.g. Adagrad's sum of squares can overflow while weights do not
             spec.optimizer.check_state(est.optimizer_state_, net.params)
             state_ok = True

@@ -21,7 +21,8 @@ applies to every architecture alike.
 before the layers: None, ``"plr"`` (periodic embeddings,
 :class:`sknn.layers.PeriodicEmbedding`), ``"ple"`` (piecewise-linear
 encoding, :class:`sknn.layers.PiecewiseLinearEncoding`), or a layer instance.
-Its parameters are searchable as ``architecture__embedding__<name>``.
+Its parameters are searchable as ``architecture__embedding__<name>``, and its
+``columns`` may name the columns of a DataFrame given to ``fit``.
 
 Examples
 --------
@@ -84,6 +85,12 @@ class Architecture(Component):
 
     #: Names of the estimator parameters :meth:`layers` takes as keywords.
     estimator_params = ()
+    #: Names of the hyperparameters (its own, or estimator parameters in
+    #: ``estimator_params``) that make its layers draw noise in training when
+    #: they are not zero, such as dropout rates. Which layers draw noise is
+    #: what the layers say (:attr:`sknn.layers.Layer.stochastic`); these
+    #: names say what to change, e.g. for a full-batch optimizer.
+    noise_params = ()
 
     def __init__(self, embedding=None):
         self.embedding = embedding
@@ -177,6 +184,7 @@ class MLP(Architecture):
     """
 
     estimator_params = ("hidden_layer_sizes", "activation", "dropout")
+    noise_params = ("dropout",)
 
     def body(
         self, n_outputs, hidden_layer_sizes=(100,), activation="relu", dropout=0.0
@@ -223,6 +231,7 @@ class ResNet(Architecture):
     ['Dense', 'ResNetBlock', 'ResNetBlock', 'BatchNorm', 'ActivationLayer', 'Dense']
     """
 
+    noise_params = ("dropout1", "dropout2")
     _param_checks = {
         "n_blocks": {"low": 1, "integer": True},
         "d_block": {"low": 1, "integer": True},

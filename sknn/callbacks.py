@@ -23,6 +23,7 @@ import warnings
 import numpy as np
 from sklearn.metrics import check_scoring
 
+from . import _state
 from ._base import Component, StopTraining
 from ._registry import REGISTRIES, _make_registry
 from ._sklearn_callbacks import _targets
@@ -241,7 +242,8 @@ class EarlyStopping(Callback):
         ``"valid_score"`` is higher-is-better); any other ``monitor`` needs
         True or False.
     restore_best : bool, default=True
-        Put back the parameters of the best epoch when training ends.
+        Put back the parameters of the best epoch when training ends, with
+        the layers' running statistics (``layer_state_``) of that epoch.
 
     Attributes
     ----------
@@ -358,7 +360,7 @@ class EarlyStopping(Callback):
         if keep:
             self.best_epoch_, self._best_tie = epoch, best_tie if tie is None else tie
             if self.restore_best:
-                self._best_params = [p.copy() for p in _parameter_arrays(estimator)]
+                self._best_params = _state.copy_arrays(_state.trained(vars(estimator)))
         if self.wait_ >= self.patience:
             raise StopTraining(
                 f"{self.monitor} did not improve by at least {self.min_delta} for "
@@ -368,16 +370,9 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, estimator):
         if self.restore_best and self._best_params is not None:
-            for live, best in zip(_parameter_arrays(estimator), self._best_params):
-                live[...] = best
+            live = _state.trained(vars(estimator))
+            _state.copy_arrays(self._best_params, into=live)
         self._best_params = None
-
-
-def _parameter_arrays(est):
-    """The arrays holding the parameters: ``coefs_ + intercepts_``, or ``[params_]``."""
-    if "params_" in vars(est):
-        return [est.params_]
-    return est.coefs_ + est.intercepts_
 
 
 class _EstimatorEarlyStopping(EarlyStopping):
@@ -412,9 +407,7 @@ class _EstimatorEarlyStopping(EarlyStopping):
             )
             if keep:
                 est._best_valid_loss = logs["valid_loss"]
-                est._best_params = np.concatenate(
-                    [p.ravel() for p in _parameter_arrays(est)]
-                )
+                _state.keep_best(est.__dict__)
         else:
             est.best_loss_, wait, _ = _improvement(
                 logs["train_loss"],

@@ -13,7 +13,7 @@ import types
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
@@ -31,12 +31,14 @@ from sklearn.utils.validation import (
 )
 
 from . import _engine, _network, _sklearn_callbacks, _state
+from ._base import Component
 from ._registry import REGISTRIES, ComponentParamsMixin, named_components
 from ._sampling import content_split
 from ._training import Trainer
 from ._validation import _is_int, _is_real, array_api_inputs, check_bool, check_number
 from .architectures import MLP
 from .callbacks import ProgressTable, _EstimatorEarlyStopping
+from .layers import Layer
 
 __all__ = ["NNClassifier", "NNRegressor"]
 
@@ -404,12 +406,9 @@ class _BaseNN(
         ]
         if self.verbose:
             s.callbacks.append(ProgressTable())
-        if not s.optimizer.stochastic and self.dropout:
-            raise ValueError(
-                f"dropout={self.dropout!r} needs a stochastic optimizer; the "
-                f"full-batch optimizer {type(s.optimizer).__name__} cannot use it. "
-                "Set dropout=0.0 or choose e.g. optimizer='adam'."
-            )
+        s.settings = self._architecture_settings(s)
+        if not s.optimizer.stochastic:
+            self._refuse_noise(s)
         # The plain MLP trains on the dense engine; every other architecture
         # on the network of its layers, whose dropout layers draw noise.
         s.layered = not (
@@ -423,6 +422,112 @@ class _BaseNN(
         )
         s.base_lr = float(self.learning_rate if base_lr is None else base_lr)
         return s
+
+    def _architecture_settings(self, spec):
+        """The estimator parameters the architecture reads, checked."""
+        given = {
+            "hidden_layer_sizes": tuple(spec.hidden),
+            "activation": spec.activation,
+            "dropout": float(self.dropout),
+        }
+        return {
+            k: given[k] if k in given else getattr(self, k)
+            for k in spec.architecture.estimator_params
+        }
+
+    def _network_layers(self, spec, n_features, n_outputs):
+        """The layers the architecture gives, column names mapped to positions.
+
+        A first layer's ``column_params`` (an embedding's ``columns``) may
+        name columns of the DataFrame ``fit`` was given; the layers returned
+        hold their positions in ``feature_names_in_``.
+        """
+        layers = spec.architecture.layers(n_features, n_outputs, **spec.settings)
+        for i, layer in enumerate(layers):
+            named = {
+                name: value
+                for name in layer.column_params
+                if _names_columns(value := getattr(layer, name))
+            }
+            if named and i:
+                raise ValueError(
+                    f"{layer!r} is layer {i} of the network: only the first layer "
+                    "sees the columns of X, by name."
+                )
+            if named:
+                prefix = "architecture__embedding__"
+                if getattr(spec.architecture, "embedding", None) is None:
+                    prefix = f"{type(layer).__name__}."
+                positions = {
+                    k: self._column_positions(v, prefix + k) for k, v in named.items()
+                }
+                layers[i] = clone(layer).set_params(**positions)
+        return layers
+
+    def _column_positions(self, names, where):
+        """The positions of the columns ``names`` in ``feature_names_in_``."""
+        known = getattr(self, "feature_names_in_", None)
+        if known is None:
+            raise ValueError(
+                f"{where}={names!r} names columns, which needs X as a DataFrame "
+                "with string column names (they become feature_names_in_). With "
+                "other input give column positions (int) or a boolean mask."
+            )
+        if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+            raise TypeError(
+                f"{where} must be a sequence of column names (str) or of "
+                f"positions (int), not a mix or a single str; got {names!r}."
+            )
+        index = {name: i for i, name in enumerate(known)}
+        unknown = [n for n in names if n not in index]
+        if unknown:
+            raise ValueError(
+                f"{where}={list(names)!r} names columns {unknown} that X does not "
+                f"have; its columns are {list(known)!r}."
+            )
+        return [index[n] for n in names]
+
+    def _refuse_noise(self, spec):
+        """Refuse a full-batch optimizer for a network that draws noise in training.
+
+        The layers say whether they draw noise (``Layer.stochastic``), whatever
+        set their rates; the components' ``noise_params`` name what to change.
+        """
+        arch = spec.architecture
+        # Whether a layer draws noise does not depend on the widths.
+        layers = arch.layers(1, 1, **spec.settings)
+        noisy = list(dict.fromkeys(repr(layer) for layer in layers if layer.stochastic))
+        if not noisy:
+            return
+        sources = {}
+        for name in arch.noise_params:
+            if name in spec.settings:
+                sources[name] = spec.settings[name]
+            else:
+                sources[f"architecture__{name}"] = getattr(arch, name)
+        for param, value in arch.get_params(deep=False).items():
+            if isinstance(value, Layer):
+                for name in value.noise_params:
+                    sources[f"architecture__{param}__{name}"] = getattr(value, name)
+        sources = {k: v for k, v in sources.items() if v}
+        optimizer = type(spec.optimizer).__name__
+        why = (
+            f"the full-batch optimizer {optimizer} minimises one deterministic "
+            "objective and cannot train a network whose layers draw noise in "
+            f"training ({', '.join(noisy)})"
+        )
+        instead = "or choose a stochastic optimizer such as optimizer='adam'."
+        if not sources:
+            raise ValueError(
+                f"architecture={arch!r} needs a stochastic optimizer: {why}. Turn "
+                f"their noise off, {instead}"
+            )
+        given = " and ".join(f"{k}={v!r}" for k, v in sources.items())
+        off = " and ".join(f"{k}=0.0" for k in sources)
+        raise ValueError(
+            f"{given} need{'s' if len(sources) == 1 else ''} a stochastic optimizer: "
+            f"{why}. Set {off}, {instead}"
+        )
 
     def _partial_fit_available(self):
         try:
@@ -550,7 +655,7 @@ class _BaseNN(
             if first:
                 layout, params = self._build(X, Y.shape[1], sw, spec, rng)
             else:
-                layout, params = self._resume_layers(X.shape[1], X.dtype)
+                layout, params = self._resume_layers(X, Y.shape[1], sw, spec)
         else:
             layout = _engine.Layout([X.shape[1], *spec.hidden, Y.shape[1]])
             if first:
@@ -627,16 +732,7 @@ class _BaseNN(
     def _build(self, X, n_outputs, sw, spec, rng):
         """Layers, fitted state and initial parameters of a layered architecture."""
         arch = spec.architecture
-        given = {
-            "hidden_layer_sizes": tuple(spec.hidden),
-            "activation": spec.activation,
-            "dropout": float(self.dropout),
-        }
-        settings = {
-            k: given[k] if k in given else getattr(self, k)
-            for k in arch.estimator_params
-        }
-        layers = arch.layers(X.shape[1], n_outputs, **settings)
+        layers = self._network_layers(spec, X.shape[1], n_outputs)
         try:
             layout, params, state = _network.build(layers, X, sw, rng, spec.initializer)
         except TypeError as exc:
@@ -654,15 +750,31 @@ class _BaseNN(
         _state.start(self)
         return layout, params
 
-    def _resume_layers(self, n_features, dtype):
-        """Layout and parameters of the fitted layers, in ``dtype``."""
+    def _resume_layers(self, X, n_outputs, sw, spec):
+        """Layout and parameters of the fitted network, in the dtype of ``X``.
+
+        The layers are those the current architecture gives, so that a
+        changed hyperparameter that keeps the network's shapes (a dropout
+        rate) takes effect; the parameters and layer state are the fitted
+        ones. A network of other shapes is refused (:meth:`_network_change`).
+        """
         if "params_" not in self.__dict__:
             raise ValueError(
                 "warm_start and partial_fit continue the fitted network, a plain "
                 f"MLP; architecture={self.architecture!r} is another. Fit from "
                 "scratch (warm_start=False) to change the architecture."
             )
-        layout = _network.LayerLayout(self.layers_, n_features, self.layer_state_)
+        n_features, dtype = X.shape[1], X.dtype
+        layers = self._network_layers(spec, n_features, n_outputs)
+        change = self._network_change(layers, X, sw, spec)
+        if change:
+            raise ValueError(
+                "warm_start and partial_fit continue the fitted network, and the "
+                f"current parameters give another: {change}. Fit from scratch "
+                "(warm_start=False) to change it."
+            )
+        self.layers_ = layers
+        layout = _network.LayerLayout(layers, n_features, self.layer_state_)
         if self.params_.dtype != dtype:
             self.params_ = self.params_.astype(dtype)
             self.layer_state_ = [
@@ -672,6 +784,41 @@ class _BaseNN(
             self._cast_optimizer_state(self.params_.shape, dtype)
         _state.start(self, only_missing=True)
         return layout, self.params_
+
+    def _network_change(self, layers, X, sw, spec):
+        """How ``layers`` differ from the fitted network, or None if they match.
+
+        They match when they are layers of the same classes with the same
+        parameter and fitted-state shapes. Layers configured as the fitted
+        ones match without a look at the data; otherwise their state is
+        fitted on ``X`` to compare its shapes (the fitted state is kept).
+        """
+        fitted = self.layers_
+        if list(map(type, layers)) != list(map(type, fitted)):
+            given, had = _layer_names(layers), _layer_names(fitted)
+            return f"layers {given}, not the fitted {had}"
+        if all(map(_same_config, layers, fitted)):
+            return None
+        n_features = X.shape[1]
+        old = _network.LayerLayout(fitted, n_features, self.layer_state_)
+        # The shapes only: the fit's random state is left untouched.
+        rng = np.random.RandomState(0)
+        new, _, state = _network.build(layers, X, sw, rng, spec.initializer)
+        changes = []
+        for i, layer in enumerate(layers):
+            for what, a, b in (
+                ("parameter", old.shapes[i], new.shapes[i]),
+                ("state", _shapes(self.layer_state_[i]), _shapes(state[i])),
+            ):
+                for key in dict.fromkeys([*a, *b]):
+                    if a.get(key) != b.get(key):
+                        changes.append(
+                            f"layer {i} ({type(layer).__name__}) {what} {key!r} of "
+                            f"shape {b.get(key)}, not the fitted {a.get(key)}"
+                        )
+        if len(changes) > 3:
+            changes[3:] = [f"and {len(changes) - 3} more"]
+        return "; ".join(changes) or None
 
     def _cast_optimizer_state(self, shape, dtype):
         state = getattr(self, "optimizer_state_", None)
@@ -872,6 +1019,40 @@ class _BaseNN(
 _LAYERED = ("layers_", "params_", "layer_state_")
 
 
+def _names_columns(value):
+    """Whether a column selection holds column names (str)."""
+    if isinstance(value, str):
+        return True
+    return np.iterable(value) and any(isinstance(v, str) for v in value)
+
+
+def _layer_names(layers):
+    return f"[{', '.join(type(layer).__name__ for layer in layers)}]"
+
+
+def _shapes(state):
+    return {k: np.shape(v) for k, v in state.items()}
+
+
+def _same_config(a, b):
+    """Whether two hyperparameter values (components included) are equal."""
+    if isinstance(a, Component) or isinstance(b, Component):
+        return type(a) is type(b) and _same_config(
+            a.get_params(deep=False), b.get_params(deep=False)
+        )
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_config(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.dtype == b.dtype and np.array_equal(a, b)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same_config, a, b))
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
 def _is_auto(value):
     return isinstance(value, str) and value == "auto"
 
@@ -898,12 +1079,19 @@ _PARAMS_DOC = """
         apply to every architecture. The plain "mlp" (no embedding) is the
         network of scikit-learn's MLP and has ``coefs_`` and ``intercepts_``;
         every other architecture has ``layers_``, ``params_`` and
-        ``layer_state_``.
+        ``layer_state_``. An embedding's ``columns`` may name columns of a
+        DataFrame ``X`` (e.g. ``PiecewiseLinearEncoding(columns=["age",
+        "bmi"])``); the fitted layer holds their positions. A changed
+        hyperparameter under ``warm_start`` takes effect if the network keeps
+        its shapes (see ``warm_start``).
     loss : "auto", str, Loss class or instance, default="auto"
         {loss_doc}
     optimizer : str, Optimizer class or instance, default="adam"
         "sgd", "adam", "adamw", "rmsprop", "adagrad", "lbfgs" or a component;
         an instance's hyperparameters are tunable as ``optimizer__<name>``.
+        A full-batch optimizer ("lbfgs") needs a network that draws no noise
+        in training: every dropout rate 0 (``dropout`` of "mlp",
+        ``architecture__dropout1`` and ``architecture__dropout2`` of "resnet").
     learning_rate : float, default=1e-3
         Step size of string optimizers, and of optimizer instances whose own
         ``learning_rate`` is None. Not used by "lbfgs".
@@ -937,7 +1125,7 @@ _PARAMS_DOC = """
         Weight initializer; "auto" is "glorot_uniform" with scikit-learn's
         factor (2 for the logistic activation, 6 otherwise).
     dropout : float, default=0.0
-        Probability of dropping each hidden unit during training.
+        Probability of dropping each hidden unit of "mlp" during training.
     callbacks : list of Callback or (str, Callback), default=None
         Hooks called during training; they are cloned at every fit into
         ``callbacks_``. A callback can stop training by raising
@@ -951,7 +1139,10 @@ _PARAMS_DOC = """
         With 1 or more, print a table row per epoch.
     warm_start : bool, default=False
         Continue from the fitted weights and optimizer state when ``fit`` is
-        called again."""
+        called again. The network the current parameters give must have the
+        fitted one's shapes (layers, parameters, layer state), else ``fit``
+        raises ``ValueError``; hyperparameters that keep them (a dropout
+        rate) take effect. The same holds between ``partial_fit`` calls."""
 
 _ATTRS_DOC = """
     Attributes

@@ -78,10 +78,39 @@ class Layer(Component):
         Whether :meth:`forward` takes a scipy sparse matrix (as a first
         layer); a network gives any other layer a clear ``TypeError`` for
         sparse input.
+    noise_params : tuple of str
+        Names of the hyperparameters that make the training pass draw noise
+        (from ``noise``) when they are not zero, such as dropout rates. They
+        give :attr:`stochastic`, and name what to change when a full-batch
+        optimizer meets a layer that draws noise.
+    column_params : tuple of str
+        Names of the hyperparameters that select input columns (an
+        embedding's ``columns``). For a first layer the estimator accepts
+        column names there when it is fitted on a DataFrame, and gives the
+        fitted layer their positions.
     """
 
     l2 = ()
     accepts_sparse = False
+    noise_params = ()
+    column_params = ()
+
+    @property
+    def stochastic(self):
+        """Whether the training pass draws noise (a dropout rate above 0).
+
+        True when one of :attr:`noise_params` is not zero; override it for a
+        layer that draws noise otherwise. A network with a stochastic layer
+        trains only with a stochastic optimizer: full-batch optimizers
+        (L-BFGS) minimise one deterministic objective and pass no ``noise``.
+
+        Examples
+        --------
+        >>> from sknn.layers import Dropout, ResNetBlock
+        >>> Dropout(0.2).stochastic, ResNetBlock(dropout1=0.0).stochastic
+        (True, False)
+        """
+        return any(getattr(self, name) for name in self.noise_params)
 
     def output_width(self, n_in, state=None):
         """Number of output columns for ``n_in`` input columns.
@@ -646,6 +675,7 @@ class Dropout(Layer):
            [2., 0., 2.]])
     """
 
+    noise_params = ("rate",)
     _param_checks = {"rate": {"low": 0, "high": 1, "high_open": True}}
 
     def __init__(self, rate=0.5):
@@ -702,6 +732,7 @@ class ResNetBlock(Layer):
     """
 
     l2 = ("weight1", "weight2")
+    noise_params = ("dropout1", "dropout2")
     _param_checks = {
         "d_hidden": {"low": 1, "integer": True, "allow_none": True},
         "dropout1": {"low": 0, "high": 1, "high_open": True},
@@ -803,9 +834,15 @@ def _given_columns(layer, n_in):
             )
         return np.flatnonzero(cols)
     if cols.ndim != 1 or (cols.size and cols.dtype.kind not in "iu"):
+        names = (
+            " Column names are mapped to positions by an estimator fitted on a "
+            "DataFrame, for its first layer."
+            if cols.dtype.kind == "U"
+            else ""
+        )
         raise TypeError(
             f"{name} must be None, a sequence of column positions (int) or a "
-            f"boolean mask; got {layer.columns!r}."
+            f"boolean mask; got {layer.columns!r}.{names}"
         )
     cols = cols.astype(np.int64)
     if cols.size and (cols.min() < -n_in or cols.max() >= n_in):
@@ -874,11 +911,16 @@ class PeriodicEmbedding(Layer):
         Width of each feature's embedding.
     lite : bool, default=False
         Share one linear map between the features.
-    columns : sequence of int, boolean mask or None, default=None
+    columns : sequence of int or str, boolean mask or None, default=None
         Input columns to embed; the others pass through unchanged. None
         embeds every column with more than two distinct values in the
         training data (binary and constant columns, e.g. one-hot encoded
-        categories, pass through).
+        categories, pass through). Column names (str) are accepted when the
+        layer is an estimator's embedding and the estimator is fitted on a
+        DataFrame: the estimator maps them to positions in ``X``'s columns
+        (``feature_names_in_``) once, at fit, and its fitted layer
+        (``layers_[0]``) holds the positions, so it also predicts on an
+        array of the same columns.
 
     Examples
     --------
@@ -892,6 +934,7 @@ class PeriodicEmbedding(Layer):
     """
 
     l2 = ("weight",)
+    column_params = ("columns",)
     _param_checks = {
         "n_frequencies": {"low": 1, "integer": True},
         "frequency_scale": {"low": 0, "low_open": True},
@@ -1038,11 +1081,16 @@ class PiecewiseLinearEncoding(Layer):
     ----------
     n_bins : int, default=48
         Most bins per feature.
-    columns : sequence of int, boolean mask or None, default=None
+    columns : sequence of int or str, boolean mask or None, default=None
         Input columns to embed; the others pass through unchanged. None
         embeds every column with more than two distinct values in the
         training data (binary and constant columns, e.g. one-hot encoded
-        categories, pass through).
+        categories, pass through). Column names (str) are accepted when the
+        layer is an estimator's embedding and the estimator is fitted on a
+        DataFrame: the estimator maps them to positions in ``X``'s columns
+        (``feature_names_in_``) once, at fit, and its fitted layer
+        (``layers_[0]``) holds the positions, so it also predicts on an
+        array of the same columns.
 
     Examples
     --------
@@ -1061,6 +1109,7 @@ class PiecewiseLinearEncoding(Layer):
            [1. , 1.5]])
     """
 
+    column_params = ("columns",)
     _param_checks = {"n_bins": {"low": 1, "integer": True}}
 
     def __init__(self, n_bins=48, columns=None):

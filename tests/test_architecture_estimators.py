@@ -1,11 +1,14 @@
 """NNClassifier and NNRegressor with architectures other than the plain MLP."""
 
+import copy
 import pickle
+import re
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.datasets import load_iris, make_regression
+from sklearn.base import clone
+from sklearn.datasets import load_diabetes, load_iris, make_regression
 from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -13,7 +16,16 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import sknn
 from sknn import NNClassifier, NNRegressor
 from sknn.architectures import MLP, ResNet
-from sknn.layers import PeriodicEmbedding, PiecewiseLinearEncoding
+from sknn.callbacks import Callback
+from sknn.layers import (
+    BatchNorm,
+    Dense,
+    Dropout,
+    Layer,
+    PeriodicEmbedding,
+    PiecewiseLinearEncoding,
+    ResNetBlock,
+)
 
 # Few epochs keep these fits fast; they do not converge.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -249,3 +261,312 @@ def test_onnx_export_refuses_other_architectures(iris):
     clf.fit(X, y)
     with pytest.raises(TypeError, match="architecture=ResNet"):
         to_onnx(clf, X[:1].astype(np.float32))
+
+
+# ------------------------------------------------- noise and full-batch optimizers
+class _GaussianNoise(Layer):
+    """A user layer that adds noise in training, declared by its ``std``."""
+
+    noise_params = ("std",)
+
+    def __init__(self, std=0.1):
+        self.std = std
+
+    def forward(self, params, state, X, *, training, sample_weight=None, noise=None):
+        if not (training and self.std):
+            return X, None
+        return X + self.std * (noise.random_sample(X.shape) - 0.5), None
+
+    def backward(self, params, state, cache, d_out, grads, need_input_grad=True):
+        return d_out if need_input_grad else None
+
+
+class _AlwaysNoisy(_GaussianNoise):
+    """A user layer that says it draws noise without naming a parameter."""
+
+    noise_params = ()
+
+    @property
+    def stochastic(self):
+        return True
+
+
+@pytest.mark.parametrize(
+    "arch, names",
+    [
+        (ResNet(n_blocks=1, d_block=8), ["architecture__dropout1=0.15"]),
+        (
+            ResNet(n_blocks=1, d_block=8, dropout1=0.0, dropout2=0.2),
+            ["architecture__dropout2=0.2"],
+        ),
+        (
+            ResNet(n_blocks=2, d_block=8, dropout1=0.1, dropout2=0.2),
+            ["architecture__dropout1=0.1", "architecture__dropout2=0.2"],
+        ),
+        (MLP(embedding=_GaussianNoise(0.3)), ["architecture__embedding__std=0.3"]),
+        (MLP(embedding=_AlwaysNoisy()), ["architecture=MLP("]),
+    ],
+    ids=["resnet-default", "dropout2", "both", "user-layer", "undeclared-source"],
+)
+def test_full_batch_optimizer_refuses_a_network_that_draws_noise(iris, arch, names):
+    X, y = iris
+    clf = NNClassifier(architecture=arch, optimizer="lbfgs", max_iter=5)
+    with pytest.raises(ValueError) as info:
+        clf.fit(X, y)
+    message = str(info.value)
+    for name in names:
+        assert name in message, message
+    assert "need" in message and "stochastic optimizer" in message
+    assert "full-batch optimizer LBFGS" in message
+    assert "optimizer='adam'" in message  # what is accepted
+    assert not hasattr(clf, "n_features_in_")  # refused before training
+
+
+def test_layer_declares_whether_it_draws_noise():
+    assert Dropout(0.2).stochastic and not Dropout(0.0).stochastic
+    assert ResNetBlock(dropout2=0.1).stochastic
+    assert not ResNetBlock(dropout1=0.0, dropout2=0.0).stochastic
+    assert not BatchNorm().stochastic and not Dense(3).stochastic
+    assert _GaussianNoise(0.1).stochastic and not _GaussianNoise(0.0).stochastic
+
+
+def test_full_batch_optimizer_trains_a_layered_network_without_noise(iris):
+    X, y = iris
+    arch = ResNet(n_blocks=1, d_block=8, dropout1=0.0)
+    # The estimator's dropout belongs to the MLP: ResNet does not read it.
+    clf = NNClassifier(
+        architecture=arch, optimizer="lbfgs", dropout=0.3, max_iter=100, random_state=0
+    ).fit(X, y)
+    assert clf.n_iter_ > 1 and clf.loss_curve_[-1] < clf.loss_curve_[0] / 2
+    assert clf.score(X, y) > 0.95
+    # The same network with a zero rate is accepted, whatever its source.
+    emb = NNClassifier(
+        architecture=MLP(embedding=_GaussianNoise(0.0)), optimizer="lbfgs", max_iter=5
+    )
+    emb.fit(X, y)
+    assert np.isfinite(emb.predict_proba(X)).all()
+
+
+# ------------------------------------------- resuming under changed hyperparameters
+_CHANGES = [
+    (ResNet(n_blocks=1, d_block=8), {"architecture__d_block": 16}, "weight"),
+    (ResNet(n_blocks=1, d_block=8), {"architecture__n_blocks": 2}, "layers"),
+    (ResNet(n_blocks=1, d_block=8), {"architecture__d_hidden": 4}, "weight1"),
+    (
+        MLP(embedding=PiecewiseLinearEncoding(n_bins=8)),
+        {"architecture__embedding__n_bins": 4},
+        "edges",
+    ),
+    (MLP(embedding="ple"), {"hidden_layer_sizes": (7,)}, "weight"),
+]
+_CHANGE_IDS = ["d_block", "n_blocks", "d_hidden", "n_bins", "hidden_layer_sizes"]
+
+
+@pytest.mark.parametrize("arch, change, what", _CHANGES, ids=_CHANGE_IDS)
+def test_warm_start_refuses_changed_network(regression, arch, change, what):
+    X, y = regression
+    kw = dict(max_iter=1, warm_start=True, random_state=0)
+    reg = NNRegressor(architecture=clone(arch), **kw).fit(X, y)
+    params, layers = reg.params_.copy(), reg.layers_
+    reg.set_params(**change)
+    with pytest.raises(ValueError) as info:
+        reg.fit(X, y)
+    message = str(info.value)
+    assert what in message and "warm_start=False" in message, message
+    # The failed fit left the model as it was.
+    np.testing.assert_array_equal(reg.params_, params)
+    assert reg.layers_ is layers
+    # From scratch, the new network is fitted.
+    reg.set_params(warm_start=False).fit(X, y)
+    assert reg.params_.shape != params.shape or what == "edges"
+
+
+@pytest.mark.parametrize("arch, change, what", _CHANGES, ids=_CHANGE_IDS)
+def test_partial_fit_refuses_changed_network(regression, arch, change, what):
+    X, y = regression
+    reg = NNRegressor(architecture=clone(arch), random_state=0)
+    reg.partial_fit(X, y)
+    params = reg.params_.copy()
+    reg.set_params(**change)
+    with pytest.raises(ValueError, match="warm_start=False") as info:
+        reg.partial_fit(X, y)
+    assert what in str(info.value)
+    np.testing.assert_array_equal(reg.params_, params)
+
+
+def test_warm_start_continues_with_the_current_dropout(regression):
+    X, y = regression
+    kw = dict(random_state=0, shuffle=False, batch_size=32, max_iter=1)
+    arch = ResNet(n_blocks=1, d_block=8, dropout1=0.0)
+    same = NNRegressor(architecture=clone(arch), warm_start=True, **kw).fit(X, y)
+    changed = NNRegressor(architecture=clone(arch), warm_start=True, **kw).fit(X, y)
+    same.fit(X, y)
+    changed.set_params(architecture__dropout1=0.5).fit(X, y)
+    # The fitted parameters and running statistics continue; the new rate
+    # takes effect, as a changed alpha or learning rate does.
+    assert [layer.dropout1 for layer in changed.layers_[1:2]] == [0.5]
+    assert changed.params_.shape == same.params_.shape
+    assert not np.array_equal(changed.params_, same.params_)
+    assert len(changed.history_) == 2
+    # Nothing changed: the continuation is exactly two epochs of one fit.
+    full = NNRegressor(architecture=arch, **{**kw, "max_iter": 2}).fit(X, y)
+    np.testing.assert_array_equal(full.params_, same.params_)
+
+
+# ------------------------------------------------------- divergence recovery
+class _RecordState(Callback):
+    """Keeps the trained state after every epoch."""
+
+    def on_train_begin(self, estimator, X=None, y=None):
+        self.states_ = []
+
+    def on_epoch_end(self, estimator, epoch, logs):
+        state = copy.deepcopy(estimator.layer_state_)
+        self.states_.append((estimator.params_.copy(), state))
+
+
+def _assert_same_layer_state(a, b):
+    assert len(a) == len(b)
+    for s, t in zip(a, b):
+        assert s.keys() == t.keys()
+        for k in s:
+            np.testing.assert_array_equal(s[k], t[k])
+
+
+def test_divergence_rolls_back_the_layer_state(regression):
+    X, y = regression
+    kw = dict(
+        architecture=ResNet(n_blocks=1, d_block=8, dropout1=0.0),
+        optimizer="sgd",
+        learning_rate=0.5,  # diverges after a few epochs
+        shuffle=False,
+        batch_size=20,
+        random_state=0,
+    )
+    with pytest.warns(UserWarning, match="diverged") as record:
+        reg = NNRegressor(max_iter=30, callbacks=[_RecordState()], **kw).fit(X, y)
+    message = next(str(w.message) for w in record if "diverged" in str(w.message))
+    epoch = int(re.search(r"restored the weights after epoch (\d+)", message)[1])
+    assert epoch >= 2
+    # Weights and running statistics are those of the restored epoch...
+    params, state = reg.callbacks_[0].states_[epoch - 1]
+    np.testing.assert_array_equal(reg.params_, params)
+    _assert_same_layer_state(reg.layer_state_, state)
+    # ... which a fit stopped at that epoch reaches too.
+    ref = NNRegressor(max_iter=epoch, **kw).fit(X, y)
+    np.testing.assert_array_equal(reg.params_, ref.params_)
+    _assert_same_layer_state(reg.layer_state_, ref.layer_state_)
+    np.testing.assert_array_equal(reg.predict(X), ref.predict(X))
+    assert np.isfinite(reg.predict(X)).all()
+
+
+def test_divergence_with_diverged_statistics_restores_the_start(regression):
+    X, y = regression
+    kw = dict(
+        architecture=ResNet(n_blocks=1, d_block=8, dropout1=0.0),
+        optimizer="sgd",
+        learning_rate=1.0,
+        shuffle=False,
+        batch_size=20,
+        random_state=0,
+    )
+    # The running statistics overflow with the weights: restoring the weights
+    # alone left a network whose outputs overflow even at the start.
+    with pytest.warns(UserWarning, match="restored the weights training started"):
+        reg = NNRegressor(max_iter=30, **kw).fit(X, y)
+    for s in reg.layer_state_:
+        assert all(np.isfinite(v).all() for v in s.values())
+    assert np.isfinite(reg.predict(X)).all()
+
+
+def test_early_stopping_restores_the_best_epochs_layer_state(regression):
+    X, y = regression
+    kw = dict(
+        architecture=ResNet(n_blocks=1, d_block=8, dropout1=0.0),
+        early_stopping=True,
+        n_iter_no_change=2,
+        learning_rate=0.05,
+        random_state=0,
+    )
+    reg = NNRegressor(max_iter=60, callbacks=[_RecordState()], **kw).fit(X, y)
+    best = int(np.argmax(reg.validation_scores_))
+    assert best < len(reg.history_) - 1  # later epochs were worse
+    params, state = reg.callbacks_[0].states_[best]
+    np.testing.assert_array_equal(reg.params_, params)
+    _assert_same_layer_state(reg.layer_state_, state)
+
+
+def test_best_epochs_layer_state_is_saved_and_checked(tmp_path, regression):
+    X, y = regression
+    arch = ResNet(n_blocks=1, d_block=8, dropout1=0.0)
+    kw = dict(architecture=arch, early_stopping=True, max_iter=5, random_state=0)
+    reg = NNRegressor(**kw).fit(X, y)
+    assert len(reg._best_layer_state) == len(reg.layer_state_)
+    sknn.save(reg, tmp_path / "model.sknn")
+    loaded = sknn.load(tmp_path / "model.sknn")
+    _assert_same_layer_state(loaded._best_layer_state, reg._best_layer_state)
+    # Resumed, the loaded model continues exactly as the original.
+    for est in (reg, loaded):
+        est.set_params(warm_start=True, max_iter=3).fit(X, y)
+    np.testing.assert_array_equal(loaded.params_, reg.params_)
+    _assert_same_layer_state(loaded.layer_state_, reg.layer_state_)
+    # A best state that does not fit the network is refused.
+    reg._best_layer_state = reg._best_layer_state[:-1]
+    sknn.save(reg, tmp_path / "bad.sknn")
+    with pytest.raises(ValueError, match="_best_layer_state"):
+        sknn.load(tmp_path / "bad.sknn")
+
+
+# ------------------------------------------------- embedding columns by name
+@pytest.fixture
+def diabetes_frame():
+    pytest.importorskip("pandas")
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    return X.iloc[:150], (y / y.std()).iloc[:150]
+
+
+_EMBEDDINGS = [
+    lambda columns: PiecewiseLinearEncoding(n_bins=4, columns=columns),
+    lambda columns: PeriodicEmbedding(4, 0.1, d_embedding=3, columns=columns),
+]
+
+
+@pytest.mark.parametrize("embedding", _EMBEDDINGS, ids=["ple", "plr"])
+def test_embedding_columns_by_name(tmp_path, diabetes_frame, embedding):
+    X, y = diabetes_frame
+    kw = dict(max_iter=3, random_state=0)
+    by_name = MLP(embedding=embedding(["bmi", "age"]))
+    reg = NNRegressor(architecture=by_name, **kw).fit(X, y)
+    # The fitted layer holds the positions of those columns, once mapped.
+    assert list(X.columns[[0, 2]]) == ["age", "bmi"]
+    assert reg.layers_[0].columns == [2, 0]
+    np.testing.assert_array_equal(reg.layer_state_[0]["columns"], [0, 2])
+    assert reg.architecture.embedding.columns == ["bmi", "age"]  # unchanged
+    # It is the network of the same positions, and predicts on an array too.
+    by_position = MLP(embedding=embedding([0, 2]))
+    ref = NNRegressor(architecture=by_position, **kw).fit(X.to_numpy(), y)
+    np.testing.assert_array_equal(reg.params_, ref.params_)
+    np.testing.assert_array_equal(reg.predict(X), ref.predict(X.to_numpy()))
+    # Saved and loaded, and resumed with the names.
+    sknn.save(reg, tmp_path / "model.sknn")
+    loaded = sknn.load(tmp_path / "model.sknn")
+    np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
+    loaded.set_params(warm_start=True).fit(X, y)
+    assert len(loaded.history_) == 6 and loaded.layers_[0].columns == [2, 0]
+
+
+@pytest.mark.parametrize("embedding", _EMBEDDINGS, ids=["ple", "plr"])
+def test_embedding_column_names_are_checked(diabetes_frame, embedding):
+    X, y = diabetes_frame
+    reg = NNRegressor(architecture=MLP(embedding=embedding(["age", "weight"])))
+    with pytest.raises(ValueError) as info:
+        reg.fit(X, y)
+    message = str(info.value)
+    assert "architecture__embedding__columns" in message
+    assert "'weight'" in message and "'age'" in message and "'s6'" in message
+    # Names need the feature names of a DataFrame.
+    reg = NNRegressor(architecture=MLP(embedding=embedding(["age"])))
+    with pytest.raises(ValueError, match="DataFrame") as info:
+        reg.fit(X.to_numpy(), y)
+    assert "architecture__embedding__columns" in str(info.value)
+    assert not hasattr(reg, "params_")

@@ -349,3 +349,23 @@ def test_a_failing_callback_is_torn_down_and_leaves_the_estimator_unfitted():
     with pytest.warns(ConvergenceWarning):
         clf.set_callbacks(Recorder()).fit(X_IRIS, Y_IRIS)
     assert clf.n_iter_ == 5
+
+
+@pinned
+@no_convergence
+def test_fitted_copies_hold_each_epochs_layer_state():
+    from sknn.architectures import ResNet
+
+    rec = Recorder()
+    arch = ResNet(n_blocks=1, d_block=8, dropout1=0.0)
+    clf = NNClassifier(architecture=arch, batch_size=50, max_iter=3, random_state=0)
+    clf.set_callbacks(rec).fit(X_IRIS, Y_IRIS)
+    fitted = [e[3]["fitted"] for e in rec.ends("epoch")]
+    # Each copy keeps the running statistics of its epoch, not the live ones.
+    for a, b in zip(fitted[-1].layer_state_, clf.layer_state_):
+        assert a is not b
+        for k in a:
+            np.testing.assert_array_equal(a[k], b[k])
+    first = fitted[0].layer_state_[1]["running_mean"]
+    assert not np.array_equal(first, clf.layer_state_[1]["running_mean"])
+    np.testing.assert_array_equal(fitted[-1].predict(X_IRIS), clf.predict(X_IRIS))

@@ -411,8 +411,9 @@ class _BaseNN(
             self._refuse_noise(s)
         # The plain MLP trains on the dense engine; every other architecture
         # on the network of its layers, whose dropout layers draw noise.
+        arch = s.architecture
         s.layered = not (
-            type(s.architecture) is MLP and s.architecture.embedding is None
+            type(arch) is MLP and arch.embedding is None and arch.n_members == 1
         )
         s.noise = s.layered or bool(self.dropout)
         base_lr = (

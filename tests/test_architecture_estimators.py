@@ -39,6 +39,7 @@ def _architectures():
             n_blocks=1, d_block=16, embedding=PeriodicEmbedding(8, 0.1, d_embedding=8)
         ),
         MLP(embedding=PiecewiseLinearEncoding(n_bins=8)),
+        MLP(n_members=3, embedding=PeriodicEmbedding(8, 0.1, d_embedding=8)),
     ]
 
 
@@ -153,7 +154,11 @@ def test_partial_fit_resumes_exactly(iris, arch):
 
 @pytest.mark.parametrize(
     "arch",
-    [ResNet(n_blocks=1, d_block=16, dropout1=0.0), MLP(embedding="ple")],
+    [
+        ResNet(n_blocks=1, d_block=16, dropout1=0.0),
+        MLP(embedding="ple"),
+        MLP(n_members=2),
+    ],
     ids=repr,
 )
 def test_warm_start_continues(regression, arch):

@@ -13,6 +13,7 @@ from . import (
     layers,
     losses,
     optimizers,
+    recipes,
     schedules,
 )
 from ._base import Component, StopTraining
@@ -95,5 +96,6 @@ __all__ = [
     "list_callbacks",
     "list_layers",
     "list_architectures",
+    "recipes",
     "__version__",
 ]

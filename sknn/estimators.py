@@ -530,6 +530,33 @@ class _BaseNN(
             f"{why}. Set {off}, {instead}"
         )
 
+    @classmethod
+    def from_recipe(cls, recipe, **params):
+        """An estimator with the parameters of a named recipe, then ``params``.
+
+        Parameters
+        ----------
+        recipe : str
+            A name of :func:`sknn.recipes.list_recipes`, e.g. ``"tabular"``.
+        **params
+            Estimator parameters set on top of the recipe's.
+
+        Returns
+        -------
+        estimator : NNClassifier or NNRegressor
+            An ordinary, unfitted estimator of this class.
+
+        Examples
+        --------
+        >>> from sknn import NNRegressor
+        >>> reg = NNRegressor.from_recipe("tabular", max_iter=50)
+        >>> reg.get_params()["lr_schedule"], reg.max_iter
+        ('cosine', 50)
+        """
+        from .recipes import get_recipe
+
+        return cls(**{**get_recipe(recipe), **params})
+
     def _partial_fit_available(self):
         try:
             registry = REGISTRIES[_state.COMPONENT_KINDS["optimizer"]]

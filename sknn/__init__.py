@@ -13,7 +13,6 @@ from . import (
     layers,
     losses,
     optimizers,
-    recipes,
     schedules,
 )
 from ._base import Component, StopTraining
@@ -96,6 +95,5 @@ __all__ = [
     "list_callbacks",
     "list_layers",
     "list_architectures",
-    "recipes",
     "__version__",
 ]

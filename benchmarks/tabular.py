@@ -24,7 +24,8 @@ Every fit runs on one thread and its time is CPU seconds, so times compare
 like with like on a busy machine; ``--n-jobs`` runs fits side by side.
 
 Contenders: ``sknn`` (``NNClassifier()`` / ``NNRegressor()``), ``recipe``
-(sknn with the parameters of ``RECIPE``, or of ``--recipe``), ``mlp``
+(``NNClassifier.from_recipe("tabular")`` / ``NNRegressor``'s, or sknn with the
+parameters of ``--recipe``), ``mlp``
 (``MLPClassifier()`` / ``MLPRegressor()``) and ``hgb``
 (``HistGradientBoostingClassifier()`` / ``...Regressor()``), all with their
 defaults otherwise. ConvergenceWarnings are silenced and counted.
@@ -79,21 +80,16 @@ from threadpoolctl import threadpool_limits
 
 import sknn
 from sknn import NNClassifier, NNRegressor
+from sknn.recipes import get_recipe
 
 SEED = 0
 MAX_ROWS = 1000
 
-# The tabular recipe: parameters of NNClassifier / NNRegressor. ``--recipe``
-# replaces it with a Python expression evaluated with sknn's component classes
-# in scope, e.g. --recipe "dict(optimizer=AdamW(weight_decay=1e-3), dropout=0.2)".
-RECIPE = dict(
-    hidden_layer_sizes=(256, 256),
-    optimizer="adamw",
-    lr_schedule="cosine",
-    dropout=0.1,
-    early_stopping=True,
-    n_iter_no_change=20,
-)
+# The tabular recipe: sknn.recipes' "tabular" (NNClassifier.from_recipe).
+# ``--recipe`` replaces it with a Python expression evaluated with sknn's
+# component classes in scope, e.g.
+# --recipe "dict(optimizer=AdamW(weight_decay=1e-3), dropout=0.2)".
+RECIPE = get_recipe("tabular")
 
 # Mean scores closer than this are a tie: sknn's default follows MLPClassifier's
 # trajectory, and rounding differences must not count as wins or losses.
@@ -429,7 +425,9 @@ def make_estimator(name, classification, recipe, max_iter=None):
     """A fresh contender; ``max_iter`` caps the fits of the --quick run."""
     if name not in CLASSES:
         raise ValueError(f"unknown contender {name!r}; choose from {CONTENDERS}")
-    params = dict(recipe) if name == "recipe" else {}
+    params = (
+        {k: clone(v, safe=False) for k, v in recipe.items()} if name == "recipe" else {}
+    )
     params["random_state"] = SEED
     if max_iter is not None:
         params["max_iter"] = max_iter

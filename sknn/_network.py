@@ -50,6 +50,11 @@ class LayerLayout:
         Input width of each layer, then the output width.
     shapes : list of dict
         Per layer, parameter name -> shape.
+    n_members : int
+        Number of ensemble members in the last layer's output (1: none).
+    n_outputs : int
+        Width of the network's raw output: the last layer's, divided by
+        ``n_members`` (the members' outputs are averaged).
     n_l2 : int
         Number of leading entries of the flat vector the L2 term covers.
     n_params : int
@@ -87,6 +92,13 @@ class LayerLayout:
                 )
             self.shapes.append(shapes)
             self.widths.append(int(layer.output_width(n_in, s)))
+        self.n_members = _members(self.layers)
+        if self.widths[-1] % self.n_members:
+            raise ValueError(
+                f"The last layer, {self.layers[-1]!r}, has {self.n_members} members "
+                f"but {self.widths[-1]} outputs, not a multiple of them."
+            )
+        self.n_outputs = self.widths[-1] // self.n_members
         # The segments the L2 term covers first, layer by layer, then the others.
         order = [
             (i, k, shape)
@@ -175,6 +187,18 @@ def _forward_block(layers, params, state, X):
     return a
 
 
+def _members(layers):
+    """Number of ensemble members in the raw output (the last layer's)."""
+    return int(layers[-1].n_members) if layers else 1
+
+
+def _combine(raw, k):
+    """The ensemble's raw output: the mean of its ``k`` members' raw outputs."""
+    if k == 1:
+        return raw
+    return raw.reshape(raw.shape[0], k, -1).mean(axis=1)
+
+
 def forward(layers, layer_params, state, X, block=_PREDICT_BLOCK):
     """Raw outputs of ``layers`` for ``X`` in prediction mode.
 
@@ -182,13 +206,13 @@ def forward(layers, layer_params, state, X, block=_PREDICT_BLOCK):
     fitted state. Dense inputs of more than ``block`` rows go through in
     blocks, so no hidden activation of the whole input is allocated.
     """
-    n = X.shape[0]
+    n, k = X.shape[0], _members(layers)
     if n <= block or not isinstance(X, np.ndarray):
-        return _forward_block(layers, layer_params, state, X)
+        return _combine(_forward_block(layers, layer_params, state, X), k)
     out = None
     for start in range(0, n, block):
         stop = min(start + block, n)
-        part = _forward_block(layers, layer_params, state, X[start:stop])
+        part = _combine(_forward_block(layers, layer_params, state, X[start:stop]), k)
         if out is None:
             out = np.empty((n, part.shape[1]), part.dtype)
         out[start:stop] = part
@@ -214,7 +238,8 @@ class Network:
     loss : Loss
         Loss on the raw outputs (the last layer's output).
     alpha : float, default=0.0
-        L2 strength.
+        L2 strength (of each member, for an ensemble: the L2 term is the
+        mean over members, as the loss is).
 
     Attributes
     ----------
@@ -254,6 +279,7 @@ class Network:
         self.alpha = alpha
         self.dtype = params.dtype
         self.layer_params = layout.unpack(params)
+        self.members = layout.n_members
         self.grad = np.zeros_like(params)
         self.layer_grads = layout.unpack(self.grad)
         self.l2 = None
@@ -325,21 +351,35 @@ class Network:
             )
             caches.append(cache)
 
-        # Output delta (the loss's fused gradient), averaged over the batch.
+        # Output delta (the loss's fused gradient), averaged over the batch;
+        # an ensemble's members each take the loss on their own raw output,
+        # and the objective is the mean over members.
         delta = self._delta.get(n)
         if delta is None or delta.shape != a.shape or delta.dtype != a.dtype:
             delta = self._delta[n] = np.empty_like(a)
-        per_sample, delta = self.loss.loss_gradient(Y, a, out=delta)
+        k = self.members
+        if k == 1:
+            per_sample, delta = self.loss.loss_gradient(Y, a, out=delta)
+        else:
+            rows = a.reshape(n * k, -1)
+            per_sample, d = self.loss.loss_gradient(
+                np.repeat(Y, k, axis=0), rows, out=delta.reshape(rows.shape)
+            )
+            per_sample = per_sample.reshape(n, k).mean(axis=1)
+            delta = d.reshape(a.shape)
         if sample_weight is None:
             objective = float(per_sample.sum()) / n
-            delta *= 1 / n
+            delta *= 1 / (n * k)
         else:
             objective = float(sample_weight @ per_sample) / weight_sum
-            delta *= (sample_weight / weight_sum)[:, None]
+            delta *= (sample_weight / (weight_sum * k))[:, None]
         n_l2 = self.layout.n_l2
         covered = self.params[:n_l2]
-        if self.alpha and n_l2:
-            objective += 0.5 * self.alpha * float(covered @ covered) / weight_sum
+        # The L2 term is the members' mean too: alpha means what it means
+        # for one network.
+        alpha = self.alpha / k
+        if alpha and n_l2:
+            objective += 0.5 * alpha * float(covered @ covered) / weight_sum
 
         # Backward: each layer overwrites its parameter gradients.
         for i in range(len(self.layers) - 1, -1, -1):
@@ -352,7 +392,7 @@ class Network:
                 need_input_grad=i > 0,
             )
 
-        self.l2 = (n_l2, self.alpha / weight_sum) if self.alpha and n_l2 else None
+        self.l2 = (n_l2, alpha / weight_sum) if alpha and n_l2 else None
         if self.l2 and add_l2:
             if self._l2_scratch is None:
                 self._l2_scratch = np.empty_like(covered)

@@ -1279,11 +1279,11 @@ def _check_layered(attrs, read):
         _fail(f"params_ must hold the {layout.n_params} parameters of layers_.")
     for name, expected in (
         ("n_layers_", len(layers)),
-        ("n_outputs_", layout.widths[-1]),
+        ("n_outputs_", layout.n_outputs),
     ):
         if _int(attrs[name], name) != expected:
             _fail(f"{name}={attrs[name]} does not match layers_ ({expected}).")
-    return layout.n_params, n_in, layout.widths[-1], params.dtype
+    return layout.n_params, n_in, layout.n_outputs, params.dtype
 
 
 def _check_list(check):

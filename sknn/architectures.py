@@ -8,7 +8,8 @@ raw output, on which the loss then acts.
 Which estimator parameters each architecture reads (``estimator_params``):
 
 ============  =============================================================
-``MLP``       ``hidden_layer_sizes``, ``activation``, ``dropout``
+``MLP``       ``hidden_layer_sizes``, ``activation``, ``dropout``; its own
+              ``n_members``
 ``ResNet``    none: its own ``n_blocks``, ``d_block``, ``d_hidden``,
               ``d_hidden_multiplier``, ``dropout1``, ``dropout2``
 ============  =============================================================
@@ -170,10 +171,20 @@ class MLP(Architecture):
     this is the network of scikit-learn's MLP, and the estimator trains it
     with its dense engine.
 
+    With ``n_members=k > 1`` the network is an ensemble of ``k``
+    independent multilayer perceptrons trained at once
+    (:class:`sknn.layers.EnsembleDense`, sharing only the embedding): the
+    objective is the mean of the members' losses and the prediction the
+    mean of their raw outputs. Training costs about ``k`` times one
+    member's; the ensemble's predictions vary less from seed to seed and
+    fold to fold than a single network's.
+
     Parameters
     ----------
     embedding : None, {"plr", "ple"} or Layer, default=None
         A numerical-feature embedding put before the first hidden layer.
+    n_members : int, default=1
+        Number of networks in the ensemble; 1 for a single network.
 
     Examples
     --------
@@ -181,20 +192,34 @@ class MLP(Architecture):
     >>> layers = MLP().layers(4, 1, hidden_layer_sizes=(8,), dropout=0.1)
     >>> [type(layer).__name__ for layer in layers]
     ['Dense', 'Dropout', 'Dense']
+    >>> layers = MLP(n_members=4).layers(4, 1, hidden_layer_sizes=(8,))
+    >>> [(type(layer).__name__, layer.input) for layer in layers]
+    [('EnsembleDense', 'shared'), ('EnsembleDense', 'split')]
     """
 
     estimator_params = ("hidden_layer_sizes", "activation", "dropout")
     noise_params = ("dropout",)
+    _param_checks = {"n_members": {"low": 1, "integer": True}}
+
+    def __init__(self, embedding=None, n_members=1):
+        self.embedding = embedding
+        self.n_members = n_members
 
     def body(
         self, n_outputs, hidden_layer_sizes=(100,), activation="relu", dropout=0.0
     ):
+        k = int(self.n_members)
+        widths = [int(units) for units in hidden_layer_sizes] + [int(n_outputs)]
         body = []
-        for units in hidden_layer_sizes:
-            body.append(_layers.Dense(int(units), activation=activation))
-            if dropout:
+        for i, units in enumerate(widths):
+            act = activation if i < len(widths) - 1 else "identity"
+            if k == 1:
+                body.append(_layers.Dense(units, activation=act))
+            else:
+                split = "shared" if i == 0 else "split"
+                body.append(_layers.EnsembleDense(units, k, act, input=split))
+            if dropout and i < len(widths) - 1:
                 body.append(_layers.Dropout(dropout))
-        body.append(_layers.Dense(int(n_outputs), activation="identity"))
         return body
 
 

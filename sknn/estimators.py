@@ -411,8 +411,9 @@ class _BaseNN(
             self._refuse_noise(s)
         # The plain MLP trains on the dense engine; every other architecture
         # on the network of its layers, whose dropout layers draw noise.
+        arch = s.architecture
         s.layered = not (
-            type(s.architecture) is MLP and s.architecture.embedding is None
+            type(arch) is MLP and arch.embedding is None and arch.n_members == 1
         )
         s.noise = s.layered or bool(self.dropout)
         base_lr = (
@@ -528,6 +529,33 @@ class _BaseNN(
             f"{given} need{'s' if len(sources) == 1 else ''} a stochastic optimizer: "
             f"{why}. Set {off}, {instead}"
         )
+
+    @classmethod
+    def from_recipe(cls, recipe, **params):
+        """An estimator with the parameters of a named recipe, then ``params``.
+
+        Parameters
+        ----------
+        recipe : str
+            A name of :func:`sknn.recipes.list_recipes`, e.g. ``"tabular"``.
+        **params
+            Estimator parameters set on top of the recipe's.
+
+        Returns
+        -------
+        estimator : NNClassifier or NNRegressor
+            An ordinary, unfitted estimator of this class.
+
+        Examples
+        --------
+        >>> from sknn import NNRegressor
+        >>> reg = NNRegressor.from_recipe("tabular", max_iter=50)
+        >>> reg.get_params()["lr_schedule"], reg.max_iter
+        ('cosine', 50)
+        """
+        from .recipes import get_recipe
+
+        return cls(**{**get_recipe(recipe), **params})
 
     def _partial_fit_available(self):
         try:

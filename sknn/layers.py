@@ -39,6 +39,7 @@ from .activations import registry as _activations
 __all__ = [
     "Layer",
     "Dense",
+    "EnsembleDense",
     "ActivationLayer",
     "BatchNorm",
     "LayerNorm",
@@ -88,12 +89,18 @@ class Layer(Component):
         embedding's ``columns``). For a first layer the estimator accepts
         column names there when it is fitted on a DataFrame, and gives the
         fitted layer their positions.
+    n_members : int
+        Number of ensemble members whose outputs the layer's output puts
+        side by side (1 for an ordinary layer). When the last layer has
+        ``k > 1``, the network's loss is the mean of the members' losses and
+        its prediction the mean of their raw outputs.
     """
 
     l2 = ()
     accepts_sparse = False
     noise_params = ()
     column_params = ()
+    n_members = 1
 
     @property
     def stochastic(self):
@@ -465,6 +472,120 @@ class Dense(Layer):
             grads["bias"],
             need_input_grad,
         )
+
+
+@register_layer("ensemble_dense")
+class EnsembleDense(Layer):
+    """``n_members`` independent dense layers side by side: an ensemble in one network.
+
+    With ``input="shared"`` every member reads the whole input (the first
+    layer of an ensemble, or the one after a shared embedding); with
+    ``input="split"`` the input holds the members' previous outputs side by
+    side (``n_members`` blocks of ``n_in / n_members`` columns) and member
+    ``m`` reads block ``m`` only. The output is the members' outputs side by
+    side, ``n_members * units`` columns. Members are initialized one by
+    one, each as a :class:`Dense` layer of ``units``; L2 covers the weights.
+
+    Trained as the last layer of a network, the members are a deep ensemble
+    trained at once: the objective is the mean of the members' losses (each
+    member learns on its own) and the prediction the mean of their raw
+    outputs (the multilayer-perceptron ensemble of Gorishniy et al. (2024),
+    "TabM: Advancing Tabular Deep Learning with Parameter-Efficient
+    Ensembling", without weight sharing).
+
+    Parameters
+    ----------
+    units : int, default=100
+        Output width of each member.
+    n_members : int, default=4
+        Number of members.
+    activation : str or Activation, default="relu"
+        A registered activation name (see :func:`sknn.list_activations`) or
+        an instance; ``"identity"`` for the output layer.
+    input : {"shared", "split"}, default="shared"
+        Whether the members share the whole input or each reads its own block.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn.layers import EnsembleDense
+    >>> first = EnsembleDense(3, n_members=2)
+    >>> first.param_shapes(4), first.output_width(4)
+    ({'weight': (4, 6), 'bias': (6,)}, 6)
+    >>> EnsembleDense(1, n_members=2, input="split").param_shapes(6)
+    {'weight': (2, 3, 1), 'bias': (2,)}
+    """
+
+    l2 = ("weight",)
+    _param_checks = {
+        "units": {"low": 1, "integer": True},
+        "n_members": {"low": 1, "integer": True},
+        "input": frozenset({"shared", "split"}),
+    }
+
+    def __init__(self, units=100, n_members=4, activation="relu", input="shared"):
+        self.units = units
+        self.n_members = n_members
+        self.activation = activation
+        self.input = input
+
+    @property
+    def accepts_sparse(self):
+        return self.input == "shared"
+
+    def output_width(self, n_in, state=None):
+        return self.n_members * self.units
+
+    def param_shapes(self, n_in, state=None):
+        k, u = self.n_members, self.units
+        if self.input == "shared":
+            return {"weight": (n_in, k * u), "bias": (k * u,)}
+        if n_in % k:
+            raise ValueError(
+                f"{self!r} splits its input into {k} members' blocks, but the "
+                f"input has {n_in} columns, not a multiple of {k}."
+            )
+        return {"weight": (k, n_in // k, u), "bias": (k * u,)}
+
+    def initialize(self, params, n_in, rng, initializer):
+        init, name = _initializer(initializer), _activation_name(self)
+        W, b, u = params["weight"], params["bias"], self.units
+        for m in range(self.n_members):
+            w = W[:, m * u : (m + 1) * u] if W.ndim == 2 else W[m]
+            init(w, b[m * u : (m + 1) * u], rng, name)
+
+    def _members(self, A):
+        """``A`` (n, k * d) as the members' blocks, shape (k, n, d) (a view)."""
+        n = A.shape[0]
+        return A.reshape(n, self.n_members, -1).transpose(1, 0, 2)
+
+    def forward(self, params, state, X, *, training, sample_weight=None, noise=None):
+        act, W, b = _activation(self), params["weight"], params["bias"]
+        if W.ndim == 2:
+            a, z = _affine(X, W, b, act)
+            return a, (X, a, z, act)
+        _require_dense(self, X)
+        z = np.matmul(self._members(X), W).transpose(1, 0, 2).reshape(X.shape[0], -1)
+        if act.uses_input:
+            a = act.forward_biased(z, b, out=None)
+        else:
+            a, z = act.forward_biased(z, b, out=z), None
+        return a, (X, a, z, act)
+
+    def backward(self, params, state, cache, d_out, grads, need_input_grad=True):
+        X, a, z, act = cache
+        W = params["weight"]
+        if W.ndim == 2:
+            return _affine_backward(
+                X, W, a, z, act, d_out, grads["weight"], grads["bias"], need_input_grad
+            )
+        act.backward_summed(d_out, a, z, grads["bias"])
+        d = self._members(d_out)
+        np.matmul(self._members(X).transpose(0, 2, 1), d, out=grads["weight"])
+        if not need_input_grad:
+            return None
+        d_in = np.matmul(d, W.transpose(0, 2, 1))
+        return d_in.transpose(1, 0, 2).reshape(X.shape[0], -1)
 
 
 @register_layer("activation")

@@ -39,6 +39,7 @@ def _architectures():
             n_blocks=1, d_block=16, embedding=PeriodicEmbedding(8, 0.1, d_embedding=8)
         ),
         MLP(embedding=PiecewiseLinearEncoding(n_bins=8)),
+        MLP(n_members=3, embedding=PeriodicEmbedding(8, 0.1, d_embedding=8)),
     ]
 
 
@@ -153,7 +154,11 @@ def test_partial_fit_resumes_exactly(iris, arch):
 
 @pytest.mark.parametrize(
     "arch",
-    [ResNet(n_blocks=1, d_block=16, dropout1=0.0), MLP(embedding="ple")],
+    [
+        ResNet(n_blocks=1, d_block=16, dropout1=0.0),
+        MLP(embedding="ple"),
+        MLP(n_members=2),
+    ],
     ids=repr,
 )
 def test_warm_start_continues(regression, arch):
@@ -189,9 +194,12 @@ def test_float32_stays_float32(regression, arch):
     assert reg.predict(X.astype(np.float32)).dtype == np.float32
 
 
-def test_sparse_input_resnet(regression):
+@pytest.mark.parametrize(
+    "arch", [ResNet(n_blocks=1, d_block=8), MLP(n_members=3)], ids=repr
+)
+def test_sparse_input_equals_dense(regression, arch):
     X, y = regression
-    kw = dict(architecture=ResNet(n_blocks=1, d_block=8), max_iter=2, random_state=0)
+    kw = dict(architecture=arch, max_iter=2, random_state=0)
     dense = NNRegressor(**kw).fit(X, y)
     sparse = NNRegressor(**kw).fit(sp.csr_matrix(X), y)
     np.testing.assert_allclose(dense.params_, sparse.params_, rtol=1e-10, atol=1e-12)

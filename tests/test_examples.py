@@ -119,6 +119,7 @@ DOC_PAGES = [
     "getting_started.md",
     "migration.md",
     "user_guide.md",
+    "tabular.md",
     "components.md",
 ]
 # Pages whose relative links must resolve.

@@ -19,6 +19,7 @@ from sknn.layers import (
     BatchNorm,
     Dense,
     Dropout,
+    EnsembleDense,
     Layer,
     LayerNorm,
     PeriodicEmbedding,
@@ -34,6 +35,9 @@ LAYERS = [
     Dense(1, activation="identity"),
     Dense(3, activation="gelu"),
     Dense(2, activation=Tanh()),
+    EnsembleDense(3, n_members=2),
+    EnsembleDense(2, n_members=5, activation="tanh", input="split"),
+    EnsembleDense(1, n_members=5, activation="identity", input="split"),
     ActivationLayer(),
     ActivationLayer("gelu"),
     ActivationLayer(Tanh()),
@@ -211,6 +215,7 @@ def test_registry_lists_and_resolves_the_builtins():
             "batch_norm",
             "dense",
             "dropout",
+            "ensemble_dense",
             "layer_norm",
             "periodic_embedding",
             "piecewise_linear_encoding",
@@ -230,6 +235,8 @@ def _invalid_hyperparameters():
         for attr, rule in getattr(cls, "_param_checks", {}).items():
             if rule == "bool":
                 values = [("yes", TypeError)]
+            elif isinstance(rule, frozenset):
+                values = [("nonsense", ValueError), (1, TypeError)]
             else:
                 values = [(rule.get("low", 0) - 1, ValueError), ("1", TypeError)]
             for value, error in values:

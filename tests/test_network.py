@@ -49,6 +49,10 @@ ARCHITECTURES = {
     "mlp+ple": lambda: MLP(embedding=PiecewiseLinearEncoding(n_bins=4)).layers(
         F, K, hidden_layer_sizes=(7,), activation="tanh"
     ),
+    "mlp-ensemble+plr": lambda: MLP(
+        n_members=3,
+        embedding=PeriodicEmbedding(2, 0.5, d_embedding=2),
+    ).layers(F, K, hidden_layer_sizes=(4, 3), dropout=0.2),
 }
 
 
@@ -259,3 +263,43 @@ def test_buffers_are_reused_across_batches():
     delta = net._delta[8]
     net.loss_grad(X[8:16], Y[8:16])
     assert net._delta[8] is delta and len(net._delta) == 1
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_an_ensemble_is_the_mean_of_its_members(weighted):
+    # Members copied from two separately built networks: the ensemble's
+    # objective (without L2) is the mean of theirs, its gradient half of
+    # each member's, and its raw prediction the mean of theirs.
+    X, Y, sw = _data()
+    sw = sw if weighted else None
+    singles = [
+        _network(MLP().layers(F, K, hidden_layer_sizes=(4, 3)), X, sw=sw, seed=s)
+        for s in (1, 2)
+    ]
+    ensemble = _network(
+        MLP(n_members=2).layers(F, K, hidden_layer_sizes=(4, 3)), X, sw=sw
+    )
+    u = (4, 3, K)
+    for i, views in enumerate(ensemble.layer_params):
+        for m, single in enumerate(singles):
+            w, b = single.layer_params[i]["weight"], single.layer_params[i]["bias"]
+            member = slice(m * u[i], (m + 1) * u[i])
+            if i == 0:
+                views["weight"][:, member] = w
+            else:
+                views["weight"][m] = w
+            views["bias"][member] = b
+    objective = ensemble.loss_grad(X, Y, sw)
+    expected = [single.loss_grad(X, Y, sw) for single in singles]
+    assert objective == pytest.approx(np.mean(expected), rel=1e-12)
+    for i, views in enumerate(ensemble.layer_grads):
+        for m, single in enumerate(singles):
+            member = slice(m * u[i], (m + 1) * u[i])
+            w = views["weight"][:, member] if i == 0 else views["weight"][m]
+            np.testing.assert_allclose(w, single.layer_grads[i]["weight"] / 2)
+            np.testing.assert_allclose(
+                views["bias"][member], single.layer_grads[i]["bias"] / 2
+            )
+    np.testing.assert_allclose(
+        ensemble.forward(X), np.mean([single.forward(X) for single in singles], axis=0)
+    )

@@ -16,16 +16,19 @@ def test_list_recipes():
 
 @pytest.mark.parametrize("cls", [NNClassifier, NNRegressor])
 def test_from_recipe_sets_the_recipes_parameters_then_the_given_ones(cls):
-    est = cls.from_recipe("tabular", max_iter=7, random_state=3)
+    given = {"max_iter": 7, "random_state": 3}
+    est = cls.from_recipe("tabular", **given)
     assert type(est) is cls
     params = est.get_params(deep=False)
     for name, value in RECIPES["tabular"].items():
+        if name in given:
+            continue
         if hasattr(value, "get_params"):
             assert type(params[name]) is type(value)
             assert params[name].get_params() == value.get_params()
         else:
             assert params[name] == value
-    assert (params["max_iter"], params["random_state"]) == (7, 3)
+    assert {k: params[k] for k in given} == given
     # An ordinary estimator: clone keeps every value, set_params reaches nested ones.
     assert repr(clone(est)) == repr(est)
     est.set_params(architecture__n_members=2)
@@ -37,8 +40,9 @@ def test_recipe_components_are_fresh_instances():
     assert a["architecture"] is not b["architecture"]
     a["architecture"].set_params(n_members=1)
     assert RECIPES["tabular"]["architecture"].n_members != 1
-    assert NNClassifier.from_recipe("tabular").architecture is not (
-        RECIPES["tabular"]["architecture"]
+    assert (
+        NNClassifier.from_recipe("tabular").architecture
+        is not (RECIPES["tabular"]["architecture"])
     )
 
 

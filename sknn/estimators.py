@@ -817,7 +817,9 @@ class _BaseNN(
         """How ``layers`` differ from the fitted network, or None if they match.
 
         They match when they are layers of the same classes with the same
-        parameter and fitted-state shapes. Layers configured as the fitted
+        parameter and fitted-state shapes, and the same hyperparameters the
+        fitted state was computed from (``column_params``, ``state_params``,
+        since the fitted state is kept). Layers configured as the fitted
         ones match without a look at the data; otherwise their state is
         fitted on ``X`` to compare its shapes (the fitted state is kept).
         """
@@ -827,6 +829,16 @@ class _BaseNN(
             return f"layers {given}, not the fitted {had}"
         if all(map(_same_config, layers, fitted)):
             return None
+        changes = [
+            f"layer {i} ({type(layer).__name__}) {name}={getattr(layer, name)!r}, "
+            f"not the fitted {getattr(old, name)!r}, which its fitted state was "
+            "computed from"
+            for i, (layer, old) in enumerate(zip(layers, fitted))
+            for name in (*layer.column_params, *layer.state_params)
+            if not _same_config(getattr(layer, name), getattr(old, name))
+        ]
+        if changes:
+            return "; ".join(changes)
         n_features = X.shape[1]
         old = _network.LayerLayout(fitted, n_features, self.layer_state_)
         # The shapes only: the fit's random state is left untouched.

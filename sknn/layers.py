@@ -88,7 +88,13 @@ class Layer(Component):
         Names of the hyperparameters that select input columns (an
         embedding's ``columns``). For a first layer the estimator accepts
         column names there when it is fitted on a DataFrame, and gives the
-        fitted layer their positions.
+        fitted layer their positions. The fitted state depends on them, as
+        on :attr:`state_params`.
+    state_params : tuple of str
+        Names of the other hyperparameters :meth:`fit_state` computes the
+        fitted state from (a piecewise-linear encoding's ``n_bins``).
+        ``warm_start`` and ``partial_fit`` keep the fitted state, so they
+        refuse a change in these, or in :attr:`column_params`.
     n_members : int
         Number of ensemble members whose outputs the layer's output puts
         side by side (1 for an ordinary layer). When the last layer has
@@ -100,6 +106,7 @@ class Layer(Component):
     accepts_sparse = False
     noise_params = ()
     column_params = ()
+    state_params = ()
     n_members = 1
 
     @property
@@ -1231,6 +1238,7 @@ class PiecewiseLinearEncoding(Layer):
     """
 
     column_params = ("columns",)
+    state_params = ("n_bins",)
     _param_checks = {"n_bins": {"low": 1, "integer": True}}
 
     def __init__(self, n_bins=48, columns=None):

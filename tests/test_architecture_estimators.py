@@ -363,7 +363,7 @@ _CHANGES = [
     (
         MLP(embedding=PiecewiseLinearEncoding(n_bins=8)),
         {"architecture__embedding__n_bins": 4},
-        "edges",
+        "n_bins=4, not the fitted 8",
     ),
     (MLP(embedding="ple"), {"hidden_layer_sizes": (7,)}, "weight"),
 ]
@@ -386,7 +386,7 @@ def test_warm_start_refuses_changed_network(regression, arch, change, what):
     assert reg.layers_ is layers
     # From scratch, the new network is fitted.
     reg.set_params(warm_start=False).fit(X, y)
-    assert reg.params_.shape != params.shape or what == "edges"
+    assert reg.params_.shape != params.shape
 
 
 @pytest.mark.parametrize("arch, change, what", _CHANGES, ids=_CHANGE_IDS)
@@ -400,6 +400,47 @@ def test_partial_fit_refuses_changed_network(regression, arch, change, what):
         reg.partial_fit(X, y)
     assert what in str(info.value)
     np.testing.assert_array_equal(reg.params_, params)
+
+
+@pytest.mark.parametrize("resume", ["warm_start", "partial_fit"])
+@pytest.mark.parametrize(
+    "embedding, change",
+    [
+        (PiecewiseLinearEncoding(n_bins=8, columns=[0]), {"n_bins": 16}),
+        (
+            PeriodicEmbedding(n_frequencies=2, d_embedding=2, columns=[0]),
+            {"columns": [1]},
+        ),
+    ],
+    ids=["n_bins", "columns"],
+)
+def test_resuming_refuses_a_change_the_fitted_state_depends_on(
+    regression, resume, embedding, change
+):
+    # Column 0 has three values: 8 or 16 bins give the same three edges, and
+    # embedding column 1 instead of 0 keeps every shape. The fitted state
+    # (bin edges, embedded columns) would silently stay the old one.
+    X, y = regression
+    X = X.copy()
+    X[:, 0] = np.arange(len(X)) % 3
+    reg = NNRegressor(
+        architecture=MLP(embedding=clone(embedding)),
+        max_iter=1,
+        warm_start=True,
+        random_state=0,
+    )
+    getattr(reg, "fit" if resume == "warm_start" else "partial_fit")(X, y)
+    params, state = reg.params_.copy(), copy.deepcopy(reg.layer_state_)
+    reg.set_params(**{f"architecture__embedding__{k}": v for k, v in change.items()})
+    ((name, value),) = change.items()
+    with pytest.raises(ValueError, match="warm_start=False") as info:
+        getattr(reg, "fit" if resume == "warm_start" else "partial_fit")(X, y)
+    assert f"{name}={value!r}, not the fitted" in str(info.value)
+    np.testing.assert_array_equal(reg.params_, params)
+    _assert_same_layer_state(reg.layer_state_, state)
+    # From scratch the state follows the new hyperparameter.
+    reg.set_params(warm_start=False).fit(X, y)
+    assert getattr(reg.layers_[0], name) == value
 
 
 def test_warm_start_continues_with_the_current_dropout(regression):

@@ -80,16 +80,17 @@ from threadpoolctl import threadpool_limits
 
 import sknn
 from sknn import NNClassifier, NNRegressor
-from sknn.recipes import get_recipe
+from sknn.recipes import ESTIMATOR_TYPES, get_recipe
 
 SEED = 0
 MAX_ROWS = 1000
 
-# The tabular recipe: sknn.recipes' "tabular" (NNClassifier.from_recipe).
-# ``--recipe`` replaces it with a Python expression evaluated with sknn's
-# component classes in scope, e.g.
+# The tabular recipe: sknn.recipes' "tabular" (NNClassifier.from_recipe), for
+# each estimator type. ``--recipe`` replaces it with a Python expression
+# evaluated with sknn's component classes in scope, whose parameters both
+# estimators get, e.g.
 # --recipe "dict(optimizer=AdamW(weight_decay=1e-3), dropout=0.2)".
-RECIPE = get_recipe("tabular")
+RECIPE = {kind: get_recipe("tabular", kind) for kind in ESTIMATOR_TYPES}
 
 # Mean scores closer than this are a tie: sknn's default follows MLPClassifier's
 # trajectory, and rounding differences must not count as wins or losses.
@@ -401,14 +402,14 @@ def _namespace():
 
 
 def parse_recipe(expression):
-    """Evaluate a --recipe expression into a dict of estimator parameters."""
+    """Evaluate a --recipe expression: estimator type -> parameters (the same)."""
     params = eval(expression, _namespace())  # noqa: S307 - a command-line option
     if not isinstance(params, dict):
         raise TypeError(
             f"--recipe must evaluate to a dict of NNClassifier/NNRegressor "
             f"parameters, got {type(params).__name__}"
         )
-    return params
+    return dict.fromkeys(ESTIMATOR_TYPES, params)
 
 
 # Contender -> (classifier, regressor); "recipe" adds the recipe's parameters.
@@ -425,9 +426,10 @@ def make_estimator(name, classification, recipe, max_iter=None):
     """A fresh contender; ``max_iter`` caps the fits of the --quick run."""
     if name not in CLASSES:
         raise ValueError(f"unknown contender {name!r}; choose from {CONTENDERS}")
-    params = (
-        {k: clone(v, safe=False) for k, v in recipe.items()} if name == "recipe" else {}
-    )
+    params = {}
+    if name == "recipe":
+        kind = ESTIMATOR_TYPES[0 if classification else 1]
+        params = {k: clone(v, safe=False) for k, v in recipe[kind].items()}
     params["random_state"] = SEED
     if max_iter is not None:
         params["max_iter"] = max_iter
@@ -793,7 +795,7 @@ def main(argv=None):
     bad = [c for c in contenders if c not in CONTENDERS]
     if bad:
         parser.error(f"unknown contenders {bad}; choose from {CONTENDERS}")
-    recipe = parse_recipe(args.recipe) if args.recipe else dict(RECIPE)
+    recipe = parse_recipe(args.recipe) if args.recipe else RECIPE
     folds = args.folds or (QUICK["folds"] if args.quick else 5)
     max_rows = args.max_rows or (QUICK["max_rows"] if args.quick else MAX_ROWS)
     max_iter = QUICK["max_iter"] if args.quick else None
@@ -811,7 +813,10 @@ def main(argv=None):
             "max_rows": max_rows,
             "seed": SEED,
             "contenders": contenders,
-            "recipe": {k: repr(v) for k, v in recipe.items()},
+            "recipe": {
+                kind: {k: repr(v) for k, v in params.items()}
+                for kind, params in recipe.items()
+            },
             "max_iter_cap": max_iter,
             "n_jobs": args.n_jobs,
             "wall_seconds": wall,
@@ -824,8 +829,8 @@ def main(argv=None):
     print(table(report))
     print()
     print(summary_text(report))
-    recipe_text = ", ".join(f"{k}={v}" for k, v in report["settings"]["recipe"].items())
-    print(f"recipe: {recipe_text}")
+    for kind, params in report["settings"]["recipe"].items():
+        print(f"recipe ({kind}): " + ", ".join(f"{k}={v}" for k, v in params.items()))
     for entry in skipped:
         print(f"skipped {entry['name']}: {entry['reason']}")
     print(f"wall time {wall:.0f} s, n_jobs={args.n_jobs}")

@@ -537,7 +537,9 @@ class _BaseNN(
         Parameters
         ----------
         recipe : str
-            A name of :func:`sknn.recipes.list_recipes`, e.g. ``"tabular"``.
+            A name of :func:`sknn.recipes.list_recipes`, e.g. ``"tabular"``;
+            the estimator gets the recipe's parameters for its type
+            (:func:`sknn.recipes.get_recipe`).
         **params
             Estimator parameters set on top of the recipe's.
 
@@ -555,7 +557,8 @@ class _BaseNN(
         """
         from .recipes import get_recipe
 
-        return cls(**{**get_recipe(recipe), **params})
+        kind = "classifier" if issubclass(cls, ClassifierMixin) else "regressor"
+        return cls(**{**get_recipe(recipe, kind), **params})
 
     def _partial_fit_available(self):
         try:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from sknn import NNClassifier, NNRegressor
+
 RUN_PY = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
 TRAINING = ["W1", "W2", "W2-f64", "W3", "W4"]
 TABULAR_PY = RUN_PY.with_name("tabular.py")
@@ -246,10 +248,20 @@ def test_recipe_option_is_a_dict_of_estimator_parameters(tabular):
     params = tabular.parse_recipe(
         "dict(optimizer=AdamW(weight_decay=1e-3), dropout=0.2)"
     )
-    assert params["dropout"] == 0.2
-    assert params["optimizer"].weight_decay == 1e-3
-    est = tabular.make_estimator("recipe", True, params)
-    assert est.get_params()["dropout"] == 0.2
+    # Both estimators get the expression's parameters.
+    assert params["classifier"] is params["regressor"]
+    assert params["classifier"]["dropout"] == 0.2
+    assert params["classifier"]["optimizer"].weight_decay == 1e-3
+    for classification in (True, False):
+        est = tabular.make_estimator("recipe", classification, params)
+        assert est.get_params()["dropout"] == 0.2
+
+
+def test_recipe_contender_is_the_named_recipe_of_each_estimator(tabular):
+    for classification, cls in ((True, NNClassifier), (False, NNRegressor)):
+        est = tabular.make_estimator("recipe", classification, tabular.RECIPE)
+        expected = cls.from_recipe("tabular", random_state=tabular.SEED)
+        assert type(est) is cls and repr(est) == repr(expected)
     with pytest.raises(TypeError, match="--recipe must evaluate to a dict"):
         tabular.parse_recipe("(1, 2)")
 

@@ -24,8 +24,21 @@ class _CtrlCAt(Callback):
             os.kill(os.getpid(), signal.SIGINT)
 
 
+@pytest.fixture
+def ctrl_c_handler():
+    """Python's own Ctrl-C handler, as in an interactive session.
+
+    A process started in the background by a non-interactive shell inherits
+    SIGINT ignored, and Python then leaves it ignored: there is no Ctrl-C to
+    test.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
-def test_ctrl_c_stops_after_current_batch_and_keeps_weights(optimizer):
+def test_ctrl_c_stops_after_current_batch_and_keeps_weights(optimizer, ctrl_c_handler):
     X, y = make_classification(n_samples=1000, n_features=20, random_state=0)
     clf = NNClassifier(
         hidden_layer_sizes=(32,),

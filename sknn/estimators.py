@@ -834,11 +834,11 @@ class _BaseNN(
             return None
         changes = [
             f"layer {i} ({type(layer).__name__}) {name}={getattr(layer, name)!r}, "
-            f"not the fitted {getattr(old, name)!r}, which its fitted state was "
+            f"not the fitted {getattr(had, name)!r}, which its fitted state was "
             "computed from"
-            for i, (layer, old) in enumerate(zip(layers, fitted))
+            for i, (layer, had) in enumerate(zip(layers, fitted))
             for name in (*layer.column_params, *layer.state_params)
-            if not _same_config(getattr(layer, name), getattr(old, name))
+            if not _same_config(getattr(layer, name), getattr(had, name))
         ]
         if changes:
             return "; ".join(changes)
